@@ -1,0 +1,3 @@
+module github.com/pamscim/pamscim
+
+go 1.26.0
