@@ -1,0 +1,126 @@
+// Package sqlite opens the embedded SQLite store: a pure-Go driver (no cgo),
+// WAL mode, one writer connection with IMMEDIATE transactions and a pool of
+// readers, so the CLI can work on the data directory while a server runs.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/pamscim/pamscim/internal/schema"
+	"github.com/pamscim/pamscim/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// FileName is the database file inside the data directory.
+const FileName = "pamscim.db"
+
+// Options tune the store.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma: NORMAL (the default) keeps
+	// every committed write through a process crash; FULL also through a
+	// power loss, at the cost of an fsync per commit.
+	Synchronous string
+	// Readers is the size of the read pool (default 8).
+	Readers int
+}
+
+// Open opens (creating if needed, mode 0700) the data directory and its
+// database, and applies pending migrations.
+func Open(ctx context.Context, dir string, reg *schema.Registry, opt Options) (*sqlstore.DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	return OpenFile(ctx, filepath.Join(dir, FileName), reg, opt)
+}
+
+// OpenFile opens the database file at path.
+func OpenFile(ctx context.Context, path string, reg *schema.Registry, opt Options) (*sqlstore.DB, error) {
+	if opt.Synchronous == "" {
+		opt.Synchronous = "NORMAL"
+	}
+	switch opt.Synchronous {
+	case "NORMAL", "FULL", "EXTRA":
+	default:
+		return nil, fmt.Errorf("synchronous must be NORMAL, FULL or EXTRA, not %q", opt.Synchronous)
+	}
+	if opt.Readers <= 0 {
+		opt.Readers = 8
+	}
+	registerFunctions()
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+opt.Synchronous+")")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	wdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	// One writer: SQLite has one write lock, and queueing in Go is cheaper
+	// than busy-waiting in SQLite.
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	if _, err := sqlstore.Migrate(ctx, wdb, mustSub(migrations, "migrations"), sqlstore.RebindQuestion, ""); err != nil {
+		wdb.Close()
+		return nil, err
+	}
+	_ = os.Chmod(path, 0o600)
+	q.Add("_pragma", "query_only(1)")
+	q.Del("_txlock")
+	rdb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		wdb.Close()
+		return nil, err
+	}
+	rdb.SetMaxOpenConns(opt.Readers)
+	rdb.SetMaxIdleConns(opt.Readers)
+	return sqlstore.New(wdb, rdb, Flavor(), reg), nil
+}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	s, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Flavor is the SQLite dialect of sqlstore.
+func Flavor() sqlstore.Flavor {
+	return sqlstore.Flavor{
+		Name:   "sqlite",
+		Rebind: sqlstore.RebindQuestion,
+		IsUnique: func(err error) bool {
+			var e *sqlite.Error
+			if errors.As(err, &e) {
+				return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+			}
+			return false
+		},
+		IsRetryable: func(err error) bool {
+			var e *sqlite.Error
+			if errors.As(err, &e) {
+				return e.Code()&0xff == sqlite3.SQLITE_BUSY
+			}
+			return false
+		},
+		CompileFilter: compileFilter,
+		OrderBy:       orderBy,
+	}
+}
