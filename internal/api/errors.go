@@ -1,0 +1,88 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/pamscim/pamscim/internal/schema"
+	"github.com/pamscim/pamscim/internal/scimerr"
+)
+
+// statusOf is the one place where a typed error becomes an HTTP status and a
+// SCIM scimType (RFC 7644 §3.12).
+func statusOf(k scimerr.Kind) (status int, scimType string) {
+	switch k {
+	case scimerr.InvalidSyntax, scimerr.InvalidValue, scimerr.InvalidFilter, scimerr.InvalidPath,
+		scimerr.NoTarget, scimerr.Mutability, scimerr.TooMany, scimerr.InvalidVersion,
+		scimerr.InvalidCursor, scimerr.ExpiredCursor, scimerr.InvalidCount:
+		return http.StatusBadRequest, k.String()
+	case scimerr.Uniqueness:
+		return http.StatusConflict, "uniqueness"
+	case scimerr.Sensitive:
+		return http.StatusForbidden, "sensitive"
+	case scimerr.NotFound:
+		return http.StatusNotFound, ""
+	case scimerr.PreconditionFailed:
+		return http.StatusPreconditionFailed, ""
+	case scimerr.NotModified:
+		return http.StatusNotModified, ""
+	case scimerr.Unauthorized:
+		return http.StatusUnauthorized, ""
+	case scimerr.Forbidden:
+		return http.StatusForbidden, ""
+	case scimerr.PayloadTooLarge:
+		return http.StatusRequestEntityTooLarge, ""
+	case scimerr.MethodNotAllowed:
+		return http.StatusMethodNotAllowed, ""
+	case scimerr.NotImplemented:
+		return http.StatusNotImplemented, ""
+	case scimerr.Conflict:
+		return http.StatusConflict, ""
+	case scimerr.Unavailable:
+		return http.StatusServiceUnavailable, ""
+	}
+	return http.StatusInternalServerError, ""
+}
+
+type errorBody struct {
+	Schemas  []string `json:"schemas"`
+	Status   string   `json:"status"`
+	ScimType string   `json:"scimType,omitempty"`
+	Detail   string   `json:"detail,omitempty"`
+}
+
+// writeError writes err as a SCIM error. Internal errors are logged and the
+// client sees a generic detail, never the cause.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	k := scimerr.KindOf(err)
+	status, scimType := statusOf(k)
+	detail := ""
+	var se *scimerr.Error
+	if errors.As(err, &se) {
+		detail = se.Detail
+	}
+	if k == scimerr.Internal {
+		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		detail = "internal server error"
+	}
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.errKind = k
+	}
+	if status == http.StatusNotModified {
+		w.WriteHeader(status)
+		return
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pamscim", error="invalid_token"`)
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	body, _ := json.Marshal(errorBody{Schemas: []string{schema.ErrorURN}, Status: strconv.Itoa(status), ScimType: scimType, Detail: detail})
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,206 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/pamscim/pamscim/internal/schema"
+	"github.com/pamscim/pamscim/internal/scimerr"
+	"github.com/pamscim/pamscim/internal/store"
+)
+
+// searchRequest is a list query, parsed once from the URL (GET) or from a
+// SearchRequest body (POST .search).
+type searchRequest struct {
+	Attributes         []string
+	ExcludedAttributes []string
+	Filter             string
+	SortBy             string
+	SortOrder          string
+	StartIndex         *int
+	Count              *int
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func writeQuoted(b *bytes.Buffer, s string) {
+	enc, _ := json.Marshal(s)
+	b.Write(enc)
+}
+
+// intParam parses an integer query parameter leniently: clients send
+// startIndex and count, and a value that is not a number is a client error.
+func intParam(q map[string][]string, name string) (*int, error) {
+	vals, ok := q[name]
+	if !ok || len(vals) == 0 || vals[0] == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(vals[0]))
+	if err != nil {
+		return nil, scimerr.New(scimerr.InvalidValue, "%s must be an integer, got %q", name, vals[0])
+	}
+	return &n, nil
+}
+
+func searchFromQuery(r *http.Request) (*searchRequest, error) {
+	q := r.URL.Query()
+	sr := &searchRequest{
+		Attributes:         splitList(q["attributes"]),
+		ExcludedAttributes: splitList(q["excludedAttributes"]),
+		Filter:             q.Get("filter"),
+		SortBy:             q.Get("sortBy"),
+		SortOrder:          q.Get("sortOrder"),
+	}
+	var err error
+	if sr.StartIndex, err = intParam(q, "startIndex"); err != nil {
+		return nil, err
+	}
+	if sr.Count, err = intParam(q, "count"); err != nil {
+		return nil, err
+	}
+	return sr, nil
+}
+
+// handleList handles GET /{endpoint} (RFC 7644 §3.4.2).
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) error {
+	sr, err := searchFromQuery(r)
+	if err != nil {
+		return err
+	}
+	return s.list(w, r, rt, sr)
+}
+
+// handleSearch handles POST /{endpoint}/.search (RFC 7644 §3.4.3).
+func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) error {
+	body, err := s.readBody(r)
+	if err != nil {
+		return err
+	}
+	sr, err := decodeSearch(body)
+	if err != nil {
+		return err
+	}
+	return s.list(w, r, rt, sr)
+}
+
+func decodeSearch(body []byte) (*searchRequest, error) {
+	obj, err := schema.DecodeObject(body)
+	if err != nil {
+		return nil, err
+	}
+	sr := &searchRequest{}
+	for k, v := range obj {
+		bad := func(want string) error {
+			return scimerr.New(scimerr.InvalidValue, "SearchRequest %s must be %s", k, want)
+		}
+		switch strings.ToLower(k) {
+		case "schemas":
+		case "attributes", "excludedattributes":
+			var list []string
+			switch x := v.(type) {
+			case []any:
+				for _, e := range x {
+					s, ok := e.(string)
+					if !ok {
+						return nil, bad("an array of strings")
+					}
+					list = append(list, s)
+				}
+			case string:
+				list = splitList([]string{x})
+			case nil:
+			default:
+				return nil, bad("an array of strings")
+			}
+			if strings.EqualFold(k, "attributes") {
+				sr.Attributes = splitList(list)
+			} else {
+				sr.ExcludedAttributes = splitList(list)
+			}
+		case "filter", "sortby", "sortorder":
+			str, ok := v.(string)
+			if !ok && v != nil {
+				return nil, bad("a string")
+			}
+			switch strings.ToLower(k) {
+			case "filter":
+				sr.Filter = str
+			case "sortby":
+				sr.SortBy = str
+			default:
+				sr.SortOrder = str
+			}
+		case "startindex", "count":
+			n, ok := v.(json.Number)
+			if !ok {
+				return nil, bad("an integer")
+			}
+			i, err := strconv.Atoi(string(n))
+			if err != nil {
+				return nil, bad("an integer")
+			}
+			if strings.EqualFold(k, "count") {
+				sr.Count = &i
+			} else {
+				sr.StartIndex = &i
+			}
+		}
+	}
+	return sr, nil
+}
+
+// list runs a query and writes the ListResponse, with index paging exactly as
+// RFC 7644 §3.4.2.4 says: 1-based startIndex clamped to 1, count clamped to
+// [0, MaxCount], count=0 returning only totalResults.
+func (s *Server) list(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, sr *searchRequest) error {
+	p, err := projectionOf(rt, sr.Attributes, sr.ExcludedAttributes)
+	if err != nil {
+		return err
+	}
+	pr := principalOf(r.Context())
+	q := store.Query{Tenant: pr.Tenant, Type: rt, Options: optionsFor(rt, p)}
+	if strings.TrimSpace(sr.Filter) != "" {
+		if q.Filter, err = s.bindFilter(rt, sr.Filter); err != nil {
+			return err
+		}
+	}
+	if sr.SortBy != "" {
+		path, err := rt.ResolvePath(sr.SortBy)
+		if err != nil || path.Attr == nil {
+			return scimerr.New(scimerr.InvalidValue, "sortBy: attribute %q is not defined for %s", sr.SortBy, rt.Name)
+		}
+		if path.Leaf().IsComplex() && path.Leaf().Sub("value") != nil {
+			path.Sub = path.Leaf().Sub("value")
+		}
+		q.SortBy = &path
+	}
+	switch strings.ToLower(sr.SortOrder) {
+	case "", "ascending":
+	case "descending":
+		q.Descending = true
+	default:
+		return scimerr.New(scimerr.InvalidValue, "sortOrder must be ascending or descending, not %q", sr.SortOrder)
+	}
+	q.StartIndex = 1
+	if sr.StartIndex != nil && *sr.StartIndex > 1 {
+		q.StartIndex = *sr.StartIndex
+	}
+	q.Count = s.cfg.DefaultCount
+	if sr.Count != nil {
+		q.Count = max(0, min(*sr.Count, s.cfg.MaxCount))
+	}
+	page, err := s.store.List(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	base := s.baseURL(r)
+	items := make([][]byte, 0, len(page.Resources))
+	for _, res := range page.Resources {
+		items = append(items, s.render(base, rt, res, p))
+	}
+	writeList(w, page.Total, q.StartIndex, items, nil)
+	return nil
+}
