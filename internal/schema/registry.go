@@ -304,6 +304,8 @@ func fixRFC(r *Registry) {
 	}
 	// Group.displayName is REQUIRED by the prose of RFC 7643 §4.2.
 	mustAttr(group, "displayName").Required = true
+	// A member without a value names nothing.
+	mustAttr(group, "members").Sub("value").Required = true
 	// members.display is used by every client and by the RFC's examples.
 	addSub(mustAttr(group, "members"), &Attribute{Name: "display", Type: TypeString, Mutability: ReadOnly, Returned: ReturnDefault, Description: "A human-readable name for the member, primarily used for display purposes."})
 	// The examples give addresses a primary flag; the listing forgets it.

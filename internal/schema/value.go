@@ -290,11 +290,11 @@ func NormalizeValue(a *Attribute, v any) (any, error) {
 			if nv == nil {
 				continue
 			}
-			if m, ok := nv.(map[string]any); ok && m["primary"] == true {
-				primaries++
-			}
 			if containsEqual(res, nv) {
 				continue // the same value twice is one value
+			}
+			if m, ok := nv.(map[string]any); ok && m["primary"] == true {
+				primaries++
 			}
 			res = append(res, nv)
 		}
@@ -344,6 +344,13 @@ func NormalizeSingle(a *Attribute, v any) (any, error) {
 			}
 			if nv != nil {
 				res[sa.Name] = nv
+			}
+		}
+		if len(m) > 0 {
+			for _, sa := range a.SubAttributes {
+				if _, ok := res[sa.Name]; !ok && sa.Required && sa.Mutability != ReadOnly {
+					return nil, scimerr.New(scimerr.InvalidValue, "attribute %s is required in every %s value", sa.FullPath(), a.FullPath())
+				}
 			}
 		}
 		if len(res) == 0 {
