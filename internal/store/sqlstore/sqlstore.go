@@ -364,9 +364,8 @@ func (db *DB) groupsOf(ctx context.Context, q querier, tenant, id string) ([]sto
 			UNION
 			SELECT m.group_id, 0 FROM members m JOIN g ON m.member_id = g.id WHERE m.tenant = $1
 		)
-		SELECT g.id, max(g.direct), `+db.displayExpr("r")+`
-		FROM g JOIN resources r ON r.tenant = $1 AND r.id = g.id
-		GROUP BY g.id, r.doc ORDER BY g.id`), tenant, id)
+		SELECT g.id, max(g.direct), (SELECT `+db.displayExpr("r")+` FROM resources r WHERE r.tenant = $1 AND r.id = g.id)
+		FROM g GROUP BY g.id ORDER BY g.id`), tenant, id)
 	if err != nil {
 		return nil, fmt.Errorf("read groups: %w", err)
 	}
