@@ -89,12 +89,12 @@ func setup(b *testing.B) *fixture {
 
 func entraUser(name string) map[string]any {
 	return map[string]any{
-		"schemas":    []any{schema.UserURN, schema.EnterpriseUserURN},
-		"externalId": name + "-ext",
-		"userName":   name + "@contoso.com",
-		"active":     true,
-		"name":       map[string]any{"givenName": "Given", "familyName": name, "formatted": "Given " + name},
-		"emails":     []any{map[string]any{"value": name + "@contoso.com", "type": "work", "primary": true}},
+		"schemas":                []any{schema.UserURN, schema.EnterpriseUserURN},
+		"externalId":             name + "-ext",
+		"userName":               name + "@contoso.com",
+		"active":                 true,
+		"name":                   map[string]any{"givenName": "Given", "familyName": name, "formatted": "Given " + name},
+		"emails":                 []any{map[string]any{"value": name + "@contoso.com", "type": "work", "primary": true}},
 		schema.EnterpriseUserURN: map[string]any{"employeeNumber": "701984", "department": "Sales"},
 	}
 }
