@@ -440,6 +440,7 @@ func TestRouting(t *testing.T) {
 	e.do("POST", "/Users/abc", `{}`).want(t, 405)
 	e.do("DELETE", "/ServiceProviderConfig", nil).want(t, 405)
 	e.do("GET", "/Nope", nil).want(t, 404)
+	e.do("GET", "/Me", nil).want(t, 501)
 	e.do("GET", e.srv.URL+"/other", nil).want(t, 404)
 	res, err := http.Get(e.srv.URL + "/healthz")
 	if err != nil || res.StatusCode != 200 {

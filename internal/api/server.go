@@ -121,6 +121,11 @@ func (s *Server) routes() {
 		m.Handle(base, s.methodNotAllowed("GET, HEAD, POST"))
 		m.Handle(base+"/{id}", s.methodNotAllowed("GET, HEAD, PUT, PATCH, DELETE"))
 	}
+	// /Me needs a User bound to the caller; tokens here belong to platforms,
+	// not people, so RFC 7644 §3.11's answer for "not supported" applies.
+	m.Handle(Prefix+"/Me", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		return scimerr.New(scimerr.NotImplemented, "/Me is not supported: tokens authenticate identity platforms, not users")
+	}, auth.ScopeRead))
 	m.Handle("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return scimerr.New(scimerr.NotFound, "no endpoint at %s", r.URL.Path)
 	}, ""))
