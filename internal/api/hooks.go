@@ -1,10 +1,8 @@
 package api
 
 import (
-	"net/http"
-
+	"github.com/pamscim/pamscim/internal/filter"
 	"github.com/pamscim/pamscim/internal/schema"
-	"github.com/pamscim/pamscim/internal/scimerr"
 )
 
 // features says which optional SCIM features are wired in, so that
@@ -13,10 +11,12 @@ type features struct {
 	patch, filter, sort bool
 }
 
+// bindFilter parses a filter and binds it to the resource type; errors are
+// invalidFilter with the position of the problem.
 func (s *Server) bindFilter(rt *schema.ResourceType, text string) (any, error) {
-	return nil, scimerr.New(scimerr.InvalidFilter, "filtering is not available yet")
-}
-
-func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) error {
-	return scimerr.New(scimerr.NotImplemented, "PATCH is not available yet")
+	e, err := filter.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	return filter.Bind(rt, e)
 }

@@ -41,7 +41,7 @@ func (db *DB) List(ctx context.Context, q store.Query) (*store.Page, error) {
 		if db.f.OrderBy == nil {
 			return nil, fmt.Errorf("sorting is not available on %s", db.f.Name)
 		}
-		expr, err := db.f.OrderBy(q.SortBy)
+		expr, err := db.f.OrderBy(rt, q.SortBy)
 		if err != nil {
 			return nil, err
 		}

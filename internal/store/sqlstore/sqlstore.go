@@ -37,7 +37,7 @@ type Flavor struct {
 	// whose placeholders start at $first.
 	CompileFilter func(expr any, first int) (string, []any, error)
 	// OrderBy returns the SQL sort key of a path.
-	OrderBy func(p *schema.Path) (string, error)
+	OrderBy func(rt *schema.ResourceType, p *schema.Path) (string, error)
 }
 
 var dollarN = regexp.MustCompile(`\$(\d+)`)
