@@ -277,7 +277,9 @@ func (b *binder) exactStrings(p schema.Path, leaf *schema.Attribute) bool {
 		// case-exact (RFC 7643 §3.1) whatever the schema listing says.
 		return true
 	}
-	return leaf.CaseExact
+	// Base64 is case-significant whatever the attribute says (RFC 7643
+	// §2.3.6).
+	return leaf.CaseExact || leaf.Type == schema.TypeBinary
 }
 
 // literal checks op and value against the attribute's type and returns the

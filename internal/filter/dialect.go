@@ -130,8 +130,10 @@ func (SQLiteDialect) Like(x, p string) string {
 // instr and substr count characters, so on valid UTF-8 they agree with
 // Go's byte-wise strings.Contains/HasPrefix/HasSuffix; LIKE would not do
 // here, being ASCII-case-insensitive.
-func (SQLiteDialect) Contains(x, v string) string  { return "instr(" + x + ", " + v + ") > 0" }
-func (SQLiteDialect) HasPrefix(x, v string) string { return "substr(" + x + ", 1, length(" + v + ")) = " + v }
+func (SQLiteDialect) Contains(x, v string) string { return "instr(" + x + ", " + v + ") > 0" }
+func (SQLiteDialect) HasPrefix(x, v string) string {
+	return "substr(" + x + ", 1, length(" + v + ")) = " + v
+}
 func (SQLiteDialect) HasSuffix(x, v string) string {
 	return "substr(" + x + ", -length(" + v + ")) = " + v
 }

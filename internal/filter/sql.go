@@ -574,7 +574,7 @@ func OrderBy(rt *schema.ResourceType, path *schema.Path, desc bool, d Dialect) (
 		switch {
 		case leaf.Type == schema.TypeDateTime && !s.micros:
 			return d.Time(x)
-		case isText(leaf) && !leaf.CaseExact && !s.folded:
+		case isText(leaf) && !(&binder{rt: rt}).exactStrings(p, leaf) && !s.folded:
 			return d.Fold(x)
 		}
 		return x
