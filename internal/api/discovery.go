@@ -21,6 +21,11 @@ func (s *Server) spConfig(base string) map[string]any {
 		"changePassword":   map[string]any{"supported": false},
 		"sort":             map[string]any{"supported": s.features.sort},
 		"etag":             map[string]any{"supported": true},
+		"pagination": map[string]any{
+			"cursor": true, "index": true, "defaultPaginationMethod": "index",
+			"defaultPageSize": s.cfg.DefaultCount, "maxPageSize": s.cfg.MaxCount,
+			"cursorTimeout": int(cursorTimeout.Seconds()),
+		},
 		"authenticationSchemes": []map[string]any{{
 			"type":        "oauthbearertoken",
 			"name":        "OAuth Bearer Token",

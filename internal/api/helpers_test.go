@@ -27,6 +27,7 @@ type env struct {
 	au    *auth.Service
 	token string
 	base  string
+	api   *api.Server
 }
 
 func newEnv(t *testing.T, cfg ...api.Config) *env {
@@ -48,8 +49,11 @@ func newEnv(t *testing.T, cfg ...api.Config) *env {
 	s := api.New(reg, st, au, c, nil)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { srv.Close(); st.Close() })
-	return &env{t: t, srv: srv, st: st, au: au, token: tok, base: srv.URL + "/scim/v2"}
+	return &env{t: t, srv: srv, st: st, au: au, token: tok, base: srv.URL + "/scim/v2", api: s}
 }
+
+// setClock moves the server's clock (token expiry is checked by auth's own clock).
+func (e *env) setClock(at time.Time) { e.api.SetClock(func() time.Time { return at }) }
 
 type resp struct {
 	status int
@@ -193,4 +197,3 @@ func (e *env) createGroup(name string, members ...string) map[string]any {
 	return e.do("POST", "/Groups", g).want(e.t, 201).body
 }
 
-var _ = time.Second

@@ -22,6 +22,8 @@ type searchRequest struct {
 	SortOrder          string
 	StartIndex         *int
 	Count              *int
+	// Cursor is nil for index paging; "" asks for the first cursor page.
+	Cursor *string
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -60,6 +62,11 @@ func searchFromQuery(r *http.Request) (*searchRequest, error) {
 	}
 	if sr.Count, err = intParam(q, "count"); err != nil {
 		return nil, err
+	}
+	// A bare "?cursor" (no "=") starts cursor paging (RFC 9865 §3.1).
+	if q.Has("cursor") {
+		c := q.Get("cursor")
+		sr.Cursor = &c
 	}
 	return sr, nil
 }
@@ -120,6 +127,12 @@ func decodeSearch(body []byte) (*searchRequest, error) {
 			} else {
 				sr.ExcludedAttributes = splitList(list)
 			}
+		case "cursor":
+			str, ok := v.(string)
+			if !ok && v != nil {
+				return nil, bad("a string")
+			}
+			sr.Cursor = &str
 		case "filter", "sortby", "sortorder":
 			str, ok := v.(string)
 			if !ok && v != nil {
@@ -184,13 +197,42 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, rt *schema.Resourc
 	default:
 		return scimerr.New(scimerr.InvalidValue, "sortOrder must be ascending or descending, not %q", sr.SortOrder)
 	}
-	q.StartIndex = 1
-	if sr.StartIndex != nil && *sr.StartIndex > 1 {
-		q.StartIndex = *sr.StartIndex
-	}
 	q.Count = s.cfg.DefaultCount
 	if sr.Count != nil {
 		q.Count = max(0, min(*sr.Count, s.cfg.MaxCount))
+	}
+	var cur *cursorState
+	var ad []byte
+	if sr.Cursor != nil {
+		if sr.StartIndex != nil {
+			return scimerr.New(scimerr.InvalidValue, "startIndex and cursor cannot be used together")
+		}
+		if sr.Count != nil && (*sr.Count < 0 || *sr.Count > s.cfg.MaxCount) {
+			return scimerr.New(scimerr.InvalidCount, "count must be between 0 and %d", s.cfg.MaxCount)
+		}
+		ad = cursorBinding(pr.Tenant, pr.TokenName, rt.Name, sr)
+		if *sr.Cursor != "" {
+			if cur, err = s.cursors.open(r.Context(), *sr.Cursor, ad, s.now()); err != nil {
+				return err
+			}
+			if q.Count != cur.Count {
+				return scimerr.New(scimerr.InvalidCount, "count must stay %d, the count of the first page", cur.Count)
+			}
+			key := &store.Key{Sort: sortValue(cur.Sort), ID: cur.ID}
+			if cur.Prev {
+				q.Before = key
+			} else {
+				q.After = key
+			}
+			// The total of the first page is carried: counting a million
+			// rows on every page would cost more than the page itself.
+			q.NoTotal = true
+		}
+	} else {
+		q.StartIndex = 1
+		if sr.StartIndex != nil && *sr.StartIndex > 1 {
+			q.StartIndex = *sr.StartIndex
+		}
 	}
 	page, err := s.store.List(r.Context(), q)
 	if err != nil {
@@ -201,6 +243,30 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, rt *schema.Resourc
 	for _, res := range page.Resources {
 		items = append(items, s.render(base, rt, res, p))
 	}
-	writeList(w, page.Total, q.StartIndex, items, nil)
+	if sr.Cursor == nil {
+		writeList(w, page.Total, q.StartIndex, items, nil)
+		return nil
+	}
+	total := page.Total
+	if cur != nil {
+		total = cur.Total
+	}
+	extra := map[string]string{}
+	exp := s.now().Add(cursorTimeout).Unix()
+	if page.HasMore && page.Last != nil {
+		st := keyState(page.Last)
+		st.Count, st.Total, st.Expires = q.Count, total, exp
+		if extra["nextCursor"], err = s.cursors.seal(r.Context(), st, ad); err != nil {
+			return err
+		}
+	}
+	if page.HasPrev && page.First != nil {
+		st := keyState(page.First)
+		st.Prev, st.Count, st.Total, st.Expires = true, q.Count, total, exp
+		if extra["previousCursor"], err = s.cursors.seal(r.Context(), st, ad); err != nil {
+			return err
+		}
+	}
+	writeList(w, total, 0, items, extra)
 	return nil
 }

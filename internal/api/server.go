@@ -48,6 +48,7 @@ type Server struct {
 	now      func() time.Time
 	mux      *http.ServeMux
 	features features
+	cursors  *cursors
 }
 
 // New returns a server.
@@ -67,6 +68,7 @@ func New(reg *schema.Registry, st store.Store, au *auth.Service, cfg Config, log
 	}
 	s := &Server{reg: reg, store: st, auth: au, cfg: cfg, log: log, now: time.Now, mux: http.NewServeMux()}
 	s.features = features{filter: true, sort: true}
+	s.cursors = &cursors{st: st}
 	s.routes()
 	return s
 }

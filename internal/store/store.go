@@ -192,6 +192,11 @@ type Store interface {
 
 	TokenStore
 	TenantStore
+
+	// Secret returns the server secret with the given name, creating it
+	// with gen on first use. Every instance on one database gets the same
+	// value, even when several create it at once.
+	Secret(ctx context.Context, name string, gen func() []byte) ([]byte, error)
 }
 
 // TokenStore keeps named SCIM tokens.

@@ -153,3 +153,23 @@ func (db *DB) TenantExists(ctx context.Context, name string) (bool, error) {
 	err := db.rdb.QueryRowContext(ctx, db.q(`SELECT count(*) FROM tenants WHERE name = $1`), name).Scan(&n)
 	return n > 0, err
 }
+
+// Secret returns the named secret, creating it on first use. The insert
+// ignores a concurrent creator's row, and the read that follows returns
+// whichever value won.
+func (db *DB) Secret(ctx context.Context, name string, gen func() []byte) ([]byte, error) {
+	var v []byte
+	err := db.rdb.QueryRowContext(ctx, db.q(`SELECT value FROM secrets WHERE name = $1`), name).Scan(&v)
+	if err == nil {
+		return v, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	if _, err := db.wdb.ExecContext(ctx, db.q(`INSERT INTO secrets (name, value, created) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`),
+		name, gen(), micros(time.Now())); err != nil {
+		return nil, fmt.Errorf("create secret: %w", err)
+	}
+	err = db.wdb.QueryRowContext(ctx, db.q(`SELECT value FROM secrets WHERE name = $1`), name).Scan(&v)
+	return v, err
+}

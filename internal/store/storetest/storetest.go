@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T, reg *schema.Registry) store.Store
 		{"Keyset", testKeyset},
 		{"TenantIsolation", testTenantIsolation},
 		{"Tokens", testTokens},
+		{"Secrets", testSecrets},
 		{"ConcurrentMembers", testConcurrentMembers},
 		{"ConcurrentCreate", testConcurrentCreate},
 		{"ConcurrentUpdate", testConcurrentUpdate},
@@ -586,5 +587,32 @@ func testConcurrentUpdate(t *testing.T, s store.Store, e *env) {
 	got, _ := s.Get(ctx, e.user, "default", u.ID, store.GetOptions{})
 	if got.Doc["nickName"] != fmt.Sprint(n) || got.Version != n+1 {
 		t.Fatalf("lost updates: nickName %v version %d", got.Doc["nickName"], got.Version)
+	}
+}
+
+func testSecrets(t *testing.T, s store.Store, e *env) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	got := make([][]byte, 8)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := s.Secret(ctx, "cursor", func() []byte { return []byte(fmt.Sprint("v", i)) })
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = v
+		}()
+	}
+	wg.Wait()
+	for _, v := range got {
+		if string(v) != string(got[0]) || len(v) == 0 {
+			t.Fatalf("instances disagree on the secret: %q", got)
+		}
+	}
+	other, _ := s.Secret(ctx, "other", func() []byte { return []byte("x") })
+	if string(other) != "x" {
+		t.Fatalf("second secret: %q", other)
 	}
 }
