@@ -196,4 +196,3 @@ func (e *env) createGroup(name string, members ...string) map[string]any {
 	}
 	return e.do("POST", "/Groups", g).want(e.t, 201).body
 }
-
