@@ -394,7 +394,6 @@ func symDiff(a, b []string) []string {
 	return out
 }
 
-
 // TestSQLMatchesEvalGroups does the same for the relational attributes:
 // Group.members (the members table) and User.groups (derived through nested
 // groups by a recursive query).
