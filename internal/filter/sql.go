@@ -572,7 +572,10 @@ func OrderBy(rt *schema.ResourceType, path *schema.Path, desc bool, d Dialect) (
 	}
 	key := func(x string, s source) string {
 		switch {
-		case leaf.Type == schema.TypeDateTime && !s.micros:
+		case leaf.Type == schema.TypeDateTime:
+			if s.micros {
+				return x
+			}
 			return d.Time(x)
 		case isText(leaf) && !(&binder{rt: rt}).exactStrings(p, leaf) && !s.folded:
 			return d.Fold(x)
