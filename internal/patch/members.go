@@ -1,0 +1,131 @@
+package patch
+
+import (
+	"github.com/pamscim/pamscim/internal/filter"
+	"github.com/pamscim/pamscim/internal/schema"
+	"github.com/pamscim/pamscim/internal/scimerr"
+)
+
+// members applies an operation to a RelMembers attribute (Group.members).
+// Membership lives in the store's membership table, so every form becomes
+// one Tx call and a one-member change on a 200,000-member group touches one
+// row; only a remove with a filter other than value eq … reads the list.
+//
+//	add     members            value list → AddMembers(ids)
+//	replace members            value list → SetMembers(ids)
+//	remove  members            no value   → SetMembers(nil)
+//	remove  members            value list → RemoveMembers(ids)  (Entra, SailPoint)
+//	remove  members[value eq "x" or …]    → RemoveMembers(ids)  (Okta, Entra flag on)
+//	remove  members[other filter]         → Members, MatchElement, RemoveMembers
+func (a *applier) members(op string, t target, v any) error {
+	at := t.p.Attr
+	if t.p.Sub != nil {
+		return scimerr.New(scimerr.Mutability, "the sub-attributes of %s cannot be changed; add or remove whole members", at.Name)
+	}
+	if a.tx == nil {
+		return scimerr.New(scimerr.Internal, "patch: %s needs a store transaction", at.Name)
+	}
+	if t.filter != nil && op != OpRemove {
+		return scimerr.New(scimerr.InvalidPath, "a filter on %s can only select members to remove; add members with the path %q and a list of values", at.Name, at.Name)
+	}
+	switch op {
+	case OpAdd:
+		ids, err := memberValues(at, v)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		n, err := a.tx.AddMembers(a.ctx, ids)
+		if err != nil {
+			return err
+		}
+		a.relChanged = a.relChanged || n > 0
+	case OpReplace:
+		ids, err := memberValues(at, v)
+		if err != nil {
+			return err
+		}
+		ch, err := a.tx.SetMembers(a.ctx, ids)
+		if err != nil {
+			return err
+		}
+		a.relChanged = a.relChanged || ch
+	case OpRemove:
+		var ids []string
+		switch {
+		case t.filter != nil:
+			var ok bool
+			if ids, ok = memberIDs(t.filter); !ok {
+				var err error
+				if ids, err = a.matchMembers(t.filter); err != nil {
+					return err
+				}
+			}
+		case v != nil:
+			var err error
+			if ids, err = memberValues(at, v); err != nil {
+				return err
+			}
+		default:
+			ch, err := a.tx.SetMembers(a.ctx, nil)
+			if err != nil {
+				return err
+			}
+			a.relChanged = a.relChanged || ch
+			return nil
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		n, err := a.tx.RemoveMembers(a.ctx, ids)
+		if err != nil {
+			return err
+		}
+		a.relChanged = a.relChanged || n > 0
+	}
+	return nil
+}
+
+// matchMembers reads the member list and returns the ids that satisfy f,
+// presenting each member as filter.Eval does ({"value": id, "type": type}).
+func (a *applier) matchMembers(f filter.Expr) ([]string, error) {
+	ms, err := a.tx.Members(a.ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, m := range ms {
+		el := map[string]any{"value": m.ID}
+		if m.Type != "" {
+			el["type"] = m.Type
+		}
+		if filter.MatchElement(f, el) {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids, nil
+}
+
+// memberValues validates a members value (a list of {"value": id, …}, one
+// such object, or bare ids) and returns the distinct ids in order. display
+// and $ref are ignored: Okta sends display, Entra sends "$ref": null.
+func memberValues(at *schema.Attribute, v any) ([]string, error) {
+	nv, err := schema.NormalizeValue(at, v)
+	if err != nil || nv == nil {
+		return nil, err
+	}
+	list := nv.([]any)
+	ids := make([]string, 0, len(list))
+	seen := make(map[string]bool, len(list))
+	for _, el := range list {
+		m, _ := el.(map[string]any)
+		id, ok := m["value"].(string)
+		if !ok {
+			return nil, scimerr.New(scimerr.InvalidValue, "every value of %s needs a \"value\" with the member's id", at.Name)
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
