@@ -181,16 +181,16 @@ func TestEntra(t *testing.T) {
 			want: `{"userName":"bjensen","` + ent + `":{"department":"D"}}`,
 		},
 		{
-			name: "E12 remove manager[value eq other id] keeps the manager",
-			doc:  `{"userName":"bjensen","` + ent + `":{"manager":{"value":"m1"}}}`,
-			body: patchOp(`{"op":"remove","path":"manager[value eq \"m9\"]"}`),
+			name:    "E12 remove manager[value eq other id] keeps the manager",
+			doc:     `{"userName":"bjensen","` + ent + `":{"manager":{"value":"m1"}}}`,
+			body:    patchOp(`{"op":"remove","path":"manager[value eq \"m9\"]"}`),
 			changed: "no",
 		},
 		{
-			name: "Entra tutorial manager form: short path, one-element array with $ref",
-			doc:  minimal,
-			body: patchOp(`{"op":"Add","path":"manager","value":[{"$ref":"http://example.com/Users/m3","value":"m3"}]}`),
-			want: `{"userName":"bjensen","` + ent + `":{"manager":{"value":"m3","$ref":"http://example.com/Users/m3"}}}`,
+			name:    "Entra tutorial manager form: short path, one-element array with $ref",
+			doc:     minimal,
+			body:    patchOp(`{"op":"Add","path":"manager","value":[{"$ref":"http://example.com/Users/m3","value":"m3"}]}`),
+			want:    `{"userName":"bjensen","` + ent + `":{"manager":{"value":"m3","$ref":"http://example.com/Users/m3"}}}`,
 			touched: []string{ent + ":manager"},
 		},
 		{
