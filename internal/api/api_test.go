@@ -441,6 +441,8 @@ func TestRouting(t *testing.T) {
 	e.do("DELETE", "/ServiceProviderConfig", nil).want(t, 405)
 	e.do("GET", "/Nope", nil).want(t, 404)
 	e.do("GET", "/Me", nil).want(t, 501)
+	// Microsoft's test collection lists users at "/Users/".
+	e.do("GET", "/Users/?count=1", nil).want(t, 200)
 	e.do("GET", e.srv.URL+"/other", nil).want(t, 404)
 	res, err := http.Get(e.srv.URL + "/healthz")
 	if err != nil || res.StatusCode != 200 {

@@ -78,7 +78,23 @@ func (s *Server) SetClock(now func() time.Time) { s.now = now }
 
 // Handler returns the server's HTTP handler with its middleware.
 func (s *Server) Handler() http.Handler {
-	return s.logRequests(s.recoverPanics(s.mux))
+	return s.logRequests(s.recoverPanics(trimSlash(s.mux)))
+}
+
+// trimSlash serves "/scim/v2/Users/" as "/scim/v2/Users": Microsoft's SCIM
+// test collection (and some Entra configurations) add a trailing slash.
+func trimSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; len(p) > len(Prefix)+1 && strings.HasSuffix(p, "/") && strings.HasPrefix(p, Prefix+"/") {
+			r2 := *r
+			u := *r.URL
+			u.Path = strings.TrimRight(p, "/")
+			u.RawPath = ""
+			r2.URL = &u
+			r = &r2
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error

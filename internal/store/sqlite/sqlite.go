@@ -90,7 +90,12 @@ func OpenFile(ctx context.Context, path string, reg *schema.Registry, opt Option
 	}
 	rdb.SetMaxOpenConns(opt.Readers)
 	rdb.SetMaxIdleConns(opt.Readers)
-	return sqlstore.New(wdb, rdb, Flavor(), reg), nil
+	db := sqlstore.New(wdb, rdb, Flavor(), reg)
+	if err := db.Optimize(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("optimize: %w", err)
+	}
+	return db, nil
 }
 
 func mustSub(f fs.FS, dir string) fs.FS {
@@ -121,6 +126,9 @@ func Flavor() sqlstore.Flavor {
 			return false
 		},
 		CompileFilter: compileFilter,
+		// 0x10002: analyse every table whose statistics are missing or stale,
+		// with a bounded sample so that it stays quick on big tables.
+		Optimize: "PRAGMA analysis_limit=2000; PRAGMA optimize=0x10002;",
 		OrderBy:       orderBy,
 	}
 }

@@ -36,6 +36,8 @@ type Flavor struct {
 	// CompileFilter compiles a bound filter expression into a WHERE fragment
 	// whose placeholders start at $first.
 	CompileFilter func(expr any, first int) (string, []any, error)
+	// Optimize is the statement that refreshes planner statistics.
+	Optimize string
 	// OrderBy returns the SQL sort key of a path.
 	OrderBy func(rt *schema.ResourceType, p *schema.Path) (string, error)
 }
@@ -681,4 +683,43 @@ func (t *txn) SetMembers(ctx context.Context, ids []string) (bool, error) {
 		return false, err
 	}
 	return len(add)+len(drop) > 0, nil
+}
+
+// CreateBatch stores many new resources (without members) in one
+// transaction: all or none. Loading tools and benchmarks use it; the API
+// creates one resource per transaction.
+func (db *DB) CreateBatch(ctx context.Context, rt *schema.ResourceType, rs []*store.Resource) error {
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range rs {
+			body, err := encodeDoc(r.Doc)
+			if err != nil {
+				return err
+			}
+			ext, ukey, dname, active := columns(rt, r.Doc)
+			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO resources (tenant, rtype, id, ext_id, ukey, dname, active, doc, version, created, modified)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`),
+				r.Tenant, rt.Name, r.ID, ext, ukey, dname, active, body, r.Version, micros(r.Created), micros(r.Modified)); err != nil {
+				if db.f.IsUnique(err) {
+					return db.uniqueErr(rt, r.Doc)
+				}
+				return fmt.Errorf("insert resource: %w", err)
+			}
+			if err := db.writeIndexed(ctx, tx, rt, r.Tenant, r.ID, r.Doc, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Optimize refreshes the query planner's statistics where they are stale
+// (SQLite's PRAGMA optimize; ANALYZE-like on PostgreSQL is autovacuum's job).
+// Without them SQLite may walk the id index of a million users to honour
+// ORDER BY instead of looking a userName up in its own index.
+func (db *DB) Optimize(ctx context.Context) error {
+	if db.f.Optimize == "" {
+		return nil
+	}
+	_, err := db.wdb.ExecContext(ctx, db.f.Optimize)
+	return err
 }

@@ -17,8 +17,8 @@ CREATE TABLE resources (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX resources_ukey ON resources (tenant, rtype, ukey) WHERE ukey IS NOT NULL;
 CREATE INDEX resources_list ON resources (tenant, rtype, id);
-CREATE INDEX resources_ext ON resources (tenant, rtype, ext_id) WHERE ext_id IS NOT NULL;
-CREATE INDEX resources_dname ON resources (tenant, rtype, dname) WHERE dname IS NOT NULL;
+CREATE INDEX resources_ext ON resources (tenant, rtype, ext_id);
+CREATE INDEX resources_dname ON resources (tenant, rtype, dname);
 CREATE INDEX resources_modified ON resources (tenant, rtype, modified);
 
 -- Group membership, indexed both ways: one member's add or remove touches one

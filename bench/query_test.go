@@ -1,0 +1,117 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+)
+
+func getJSON(b *testing.B, f *fixture, path string) map[string]any {
+	req, _ := http.NewRequest("GET", f.url+path, nil)
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	res, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		b.Fatalf("GET %s: %d %s", path, res.StatusCode, raw)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// lookup measures one filter query per iteration over random seeded users,
+// checking that exactly the expected user comes back.
+func lookup(b *testing.B, filter func(i int) string) {
+	f := setup(b)
+	n := len(f.ids)
+	var lat latencies
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := (i * 7919) % n
+		q := "/Users?filter=" + url.QueryEscape(filter(k)) + "&attributes=userName"
+		t := time.Now()
+		l := getJSON(b, f, q)
+		lat.add(time.Since(t))
+		if l["totalResults"] != 1.0 {
+			b.Fatalf("%s: totalResults %v", q, l["totalResults"])
+		}
+	}
+	lat.report(b)
+}
+
+// BenchmarkLookupUserName is Okta's and Entra's matching query.
+func BenchmarkLookupUserName(b *testing.B) {
+	lookup(b, func(k int) string { return fmt.Sprintf(`userName eq "seed%07d@contoso.com"`, k) })
+}
+
+// BenchmarkLookupWorkEmail is Entra's email matching query.
+func BenchmarkLookupWorkEmail(b *testing.B) {
+	lookup(b, func(k int) string { return fmt.Sprintf(`emails[type eq "work"].value eq "seed%07d@contoso.com"`, k) })
+}
+
+// BenchmarkLookupExternalID is Entra's externalId matching query.
+func BenchmarkLookupExternalID(b *testing.B) {
+	lookup(b, func(k int) string { return fmt.Sprintf(`externalId eq "seed%07d-ext"`, k) })
+}
+
+// walk lists every user at count 200, by cursor or by index, and reports
+// the total time and the first and last page times.
+func walk(b *testing.B, cursor bool) {
+	f := setup(b)
+	b.ResetTimer()
+	for it := 0; it < b.N; it++ {
+		start := time.Now()
+		var first, last time.Duration
+		seen := 0
+		next, startIndex := "", 1
+		for page := 0; ; page++ {
+			q := fmt.Sprintf("/Users?count=200&startIndex=%d", startIndex)
+			if cursor {
+				q = "/Users?count=200&cursor=" + next
+			}
+			t := time.Now()
+			l := getJSON(b, f, q)
+			d := time.Since(t)
+			if page == 0 {
+				first = d
+			}
+			last = d
+			got := len(l["Resources"].([]any))
+			seen += got
+			if cursor {
+				nc, ok := l["nextCursor"].(string)
+				if !ok {
+					break
+				}
+				next = nc
+			} else {
+				if got == 0 || startIndex+got > int(l["totalResults"].(float64)) {
+					break
+				}
+				startIndex += got
+			}
+		}
+		if seen != len(f.ids) {
+			b.Fatalf("walk saw %d users, want %d", seen, len(f.ids))
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "total-s")
+		b.ReportMetric(float64(first.Microseconds())/1000, "first-page-ms")
+		b.ReportMetric(float64(last.Microseconds())/1000, "last-page-ms")
+	}
+}
+
+// BenchmarkListAllCursor pages through every user with RFC 9865 cursors.
+func BenchmarkListAllCursor(b *testing.B) { walk(b, true) }
+
+// BenchmarkListAllIndex pages through every user with startIndex/count.
+func BenchmarkListAllIndex(b *testing.B) { walk(b, false) }
