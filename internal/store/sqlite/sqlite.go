@@ -129,6 +129,6 @@ func Flavor() sqlstore.Flavor {
 		// 0x10002: analyse every table whose statistics are missing or stale,
 		// with a bounded sample so that it stays quick on big tables.
 		Optimize: "PRAGMA analysis_limit=2000; PRAGMA optimize=0x10002;",
-		OrderBy:       orderBy,
+		OrderBy:  orderBy,
 	}
 }
