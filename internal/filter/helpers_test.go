@@ -58,8 +58,13 @@ type testDB struct {
 
 func openTestDB(t testing.TB) *testDB {
 	t.Helper()
+	return openTestDSN(t, "file:"+filepath.Join(t.TempDir(), "f.db")+"?_pragma=journal_mode(WAL)")
+}
+
+func openTestDSN(t testing.TB, dsn string) *testDB {
+	t.Helper()
 	RegisterSQLiteFunctions()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "f.db")+"?_pragma=journal_mode(WAL)")
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
