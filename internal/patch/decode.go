@@ -137,7 +137,7 @@ func decodeOp(n int, ro any) ([]Op, error) {
 		return nil, scimerr.New(scimerr.InvalidSyntax, "operation %d must be a JSON object", n)
 	}
 	var (
-		op, path         string
+		op, rawOp, path  string
 		value            any
 		hasOp, hasPath   bool
 		hasValue         bool
@@ -156,6 +156,7 @@ func decodeOp(n int, ro any) ([]Op, error) {
 			if !ok {
 				return nil, scimerr.New(scimerr.InvalidSyntax, "operation %d: \"op\" must be a string", n)
 			}
+			rawOp = s
 			op, hasOp = strings.ToLower(strings.TrimSpace(s)), true
 		case "path":
 			if seenPath {
@@ -192,7 +193,7 @@ func decodeOp(n int, ro any) ([]Op, error) {
 	switch op {
 	case OpAdd, OpRemove, OpReplace:
 	default:
-		return nil, scimerr.New(scimerr.InvalidSyntax, "operation %d: unknown op %q; use add, remove or replace", n, truncate(op, 40))
+		return nil, scimerr.New(scimerr.InvalidSyntax, "operation %d: unknown op %q; use add, remove or replace", n, truncate(rawOp, 40))
 	}
 	if !hasPath && !hasValue && len(extra) > 0 {
 		return attributeKeyed(op, extra), nil

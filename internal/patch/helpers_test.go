@@ -25,7 +25,7 @@ type fakeTx struct {
 func newTx(ids ...string) *fakeTx {
 	tx := &fakeTx{members: map[string]string{}}
 	for _, id := range ids {
-		tx.members[id] = "User"
+		tx.members[id] = typeOf(id)
 	}
 	return tx
 }
@@ -66,11 +66,7 @@ func (f *fakeTx) AddMembers(_ context.Context, ids []string) (int, error) {
 			return 0, scimerr.New(scimerr.InvalidValue, "member %q does not exist", id)
 		}
 		if _, ok := f.members[id]; !ok {
-			typ := "User"
-			if len(id) > 0 && id[0] == 'g' {
-				typ = "Group"
-			}
-			f.members[id] = typ
+			f.members[id] = typeOf(id)
 			n++
 		}
 	}
@@ -97,14 +93,18 @@ func (f *fakeTx) SetMembers(_ context.Context, ids []string) (bool, error) {
 		if f.exists != nil && !f.exists[id] {
 			return false, scimerr.New(scimerr.InvalidValue, "member %q does not exist", id)
 		}
-		typ := f.members[id]
-		if typ == "" {
-			typ = "User"
-		}
-		next[id] = typ
+		next[id] = typeOf(id)
 	}
 	f.members = next
 	return !slices.Equal(before, f.ids()), nil
+}
+
+// typeOf gives test member ids a resource type: "g…" ids are groups.
+func typeOf(id string) string {
+	if len(id) > 0 && id[0] == 'g' {
+		return "Group"
+	}
+	return "User"
 }
 
 var reg = schema.Default()

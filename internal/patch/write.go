@@ -158,7 +158,7 @@ func mergeComplex(op string, at *schema.Attribute, c map[string]any, v any) erro
 	if err != nil {
 		return err
 	}
-	if isEmpty(obj) {
+	if len(obj) == 0 {
 		if op == OpReplace {
 			delete(c, at.Name) // replace with null, "" or {} clears
 		}
