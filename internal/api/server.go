@@ -67,7 +67,7 @@ func New(reg *schema.Registry, st store.Store, au *auth.Service, cfg Config, log
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{reg: reg, store: st, auth: au, cfg: cfg, log: log, now: time.Now, mux: http.NewServeMux()}
-	s.features = features{filter: true, sort: true}
+	s.features = features{filter: true, sort: true, patch: true}
 	s.cursors = &cursors{st: st}
 	s.routes()
 	return s
