@@ -54,6 +54,14 @@ const extraURN = "urn:pamscim:test:2.0:Extra"
 type testDB struct {
 	t  testing.TB
 	db *sql.DB
+	tx *sql.Tx // when set, insert writes through it
+}
+
+func (d *testDB) exec(q string, args ...any) (sql.Result, error) {
+	if d.tx != nil {
+		return d.tx.Exec(q, args...)
+	}
+	return d.db.Exec(q, args...)
 }
 
 func openTestDB(t testing.TB) *testDB {
@@ -108,7 +116,7 @@ func (d *testDB) insert(tenant string, rt *schema.ResourceType, r *Resource) {
 			active = 1
 		}
 	}
-	_, err = d.db.Exec(`INSERT INTO resources VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10)`,
+	_, err = d.exec(`INSERT INTO resources VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10)`,
 		tenant, rt.Name, r.ID, ext, ukey, dname, active, string(body), r.Created.UnixMicro(), r.Modified.UnixMicro())
 	if err != nil {
 		d.t.Fatal(err)
@@ -121,14 +129,14 @@ func (d *testDB) insert(tenant string, rt *schema.ResourceType, r *Resource) {
 			m, _ := el.(map[string]any)
 			if s, ok := m[sub].(string); ok && !seen[fold(s)] {
 				seen[fold(s)] = true
-				if _, err := d.db.Exec(`INSERT INTO attr_values VALUES (?1, ?2, ?3, ?4, ?5)`, tenant, rt.Name, p, fold(s), r.ID); err != nil {
+				if _, err := d.exec(`INSERT INTO attr_values VALUES (?1, ?2, ?3, ?4, ?5)`, tenant, rt.Name, p, fold(s), r.ID); err != nil {
 					d.t.Fatal(err)
 				}
 			}
 		}
 	}
 	for _, m := range r.Members {
-		if _, err := d.db.Exec(`INSERT INTO members VALUES (?1, ?2, ?3, ?4)`, tenant, r.ID, m.ID, m.Type); err != nil {
+		if _, err := d.exec(`INSERT INTO members VALUES (?1, ?2, ?3, ?4)`, tenant, r.ID, m.ID, m.Type); err != nil {
 			d.t.Fatal(err)
 		}
 	}

@@ -34,6 +34,11 @@ func lenientValue(tok string) (any, string) {
 	case "and", "or", "not":
 		return nil, "expected a value, found the keyword " + strings.ToLower(tok) + "; quote it if it is meant as a string"
 	}
+	for i := 0; i < len(tok); i++ {
+		if tok[i] < 0x20 || tok[i] == 0x7f {
+			return nil, "an unquoted value cannot contain control characters; quote it and escape them"
+		}
+	}
 	return tok, ""
 }
 

@@ -450,6 +450,20 @@ func opName(a, b byte) string {
 // or one of the lenient forms of lenient.go.
 func (p *parser) parseValue(op string) (any, error) {
 	start := p.pos
+	v, err := p.parseLiteral(op)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := v.(string); ok && strings.IndexByte(s, 0) >= 0 {
+		// No identity value contains NUL, and SQLite's LIKE stops at one,
+		// so the SQL and the evaluator would disagree on it.
+		return nil, p.errAt(start, "a filter value cannot contain the NUL character (\\u0000)")
+	}
+	return v, nil
+}
+
+func (p *parser) parseLiteral(op string) (any, error) {
+	start := p.pos
 	switch c := p.peek(); {
 	case p.eof():
 		return nil, p.errAt(start, "expected a value after %q", op)

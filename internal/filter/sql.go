@@ -9,7 +9,8 @@ import (
 
 // Compile translates the bound expression e into a SQL condition on the
 // resources table aliased r, for the WHERE clause of a query that already
-// restricts r.tenant and r.rtype. Values are never part of the SQL: they
+// restricts r.tenant = placeholder 1 and r.rtype = placeholder 2 (indexed
+// lookups reuse both). Values are never part of the SQL: they
 // are returned as args, numbered from nextArg with d's placeholders. The
 // JSON paths in the SQL are built from attribute names out of the schema,
 // never from the client's spelling.
@@ -49,6 +50,10 @@ type source struct {
 	folded      bool // expr is text folded with Fold already
 	micros      bool // expr is a dateTime as unix microseconds already
 	text        bool // expr is text, so present means not ''
+	// in, when set, selects resource ids in an uncorrelated subquery
+	// ("r.id IN (SELECT in FROM from WHERE …)") instead of a correlated
+	// EXISTS, so the planner can start from the index of from.
+	in string
 }
 
 // exists wraps cond on one value into a condition on the resource.
@@ -59,6 +64,9 @@ func (s source) exists(cond string) string {
 	w := cond
 	if s.where != "" {
 		w = s.where + " AND " + cond
+	}
+	if s.in != "" {
+		return "r.id IN (SELECT " + s.in + " FROM " + s.from + " WHERE " + w + ")"
 	}
 	return "EXISTS (SELECT 1 FROM " + s.from + " WHERE " + w + ")"
 }
@@ -331,7 +339,7 @@ func (c *compiler) source(rt *schema.ResourceType, p schema.Path, l *literal) (s
 		return source{}, scimerr.New(scimerr.Internal, "filter: attribute name %q cannot be used in SQL", p.Sub.Name)
 	}
 	if a.MultiValued && p.Sub != nil && l != nil && l.kind == litString && !l.exact && c.d.Indexed(rt.Name, a.Name+"."+p.Sub.Name) && !p.IsExtension() {
-		return indexedSource(a.Name + "." + p.Sub.Name), nil
+		return c.indexedSource(a.Name + "." + p.Sub.Name), nil
 	}
 	text := isText(leaf)
 	if !a.MultiValued {
@@ -348,11 +356,16 @@ func (c *compiler) source(rt *schema.ResourceType, p schema.Path, l *literal) (s
 }
 
 // indexedSource reads the folded values the store copies into attr_values.
-// The attribute path is a schema name, checked by keys.
-func indexedSource(path string) source {
+// The attribute path is a schema name, checked by keys. The subquery is
+// uncorrelated — the store binds the tenant as placeholder 1 and the
+// resource type as placeholder 2 of every list query — so that a lookup
+// such as emails[type eq "work"].value eq "x" probes the attr_values index
+// and fetches the few matching rows, instead of testing every resource.
+func (c *compiler) indexedSource(path string) source {
 	return source{
 		from:   "attr_values av",
-		where:  "av.tenant = r.tenant AND av.rtype = r.rtype AND av.attr = '" + path + "' AND av.res_id = r.id",
+		where:  "av.tenant = " + c.d.Placeholder(1) + " AND av.rtype = " + c.d.Placeholder(2) + " AND av.attr = '" + path + "'",
+		in:     "av.res_id",
 		expr:   "av.val",
 		folded: true,
 		text:   true,
@@ -469,7 +482,7 @@ func (c *compiler) valuePath(b *strings.Builder, x *ValuePath) error {
 	// attr_values first: an index probe that rejects most rows before
 	// the document is parsed.
 	for _, cond := range c.indexedConjuncts(rt, p, x.Filter) {
-		s := indexedSource(p.Attr.Name + "." + cond.Path.Resolved.Sub.Name)
+		s := c.indexedSource(p.Attr.Name + "." + cond.Path.Resolved.Sub.Name)
 		var pre string
 		if cond.Op == "pr" {
 			pre = c.present(s)
