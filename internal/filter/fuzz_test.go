@@ -83,8 +83,18 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		start := time.Now()
 		e, err := Parse(s)
-		if d := time.Since(start); d > 250*time.Millisecond {
-			t.Errorf("Parse took %v on %d bytes", d, len(s))
+		if d := time.Since(start); d > 100*time.Millisecond {
+			// Wall time under the fuzzer includes GC and scheduling
+			// pauses; only a parse that is slow every time is a finding.
+			best := d
+			for range 3 {
+				t1 := time.Now()
+				_, _ = Parse(s)
+				best = min(best, time.Since(t1))
+			}
+			if best > 100*time.Millisecond {
+				t.Errorf("Parse took %v on %d bytes", best, len(s))
+			}
 		}
 		if pp, perr := ParsePath(s); perr == nil {
 			if pp2, err := ParsePath(pp.String()); err != nil || !reflect.DeepEqual(pp, pp2) {
@@ -131,7 +141,7 @@ func FuzzParse(f *testing.F) {
 			frag, args, _ := Compile(b, SQLite, 3)
 			t.Fatalf("filter %q: Eval selects %v, SQL %v\n%s\n%#v", s, want, got, frag, args)
 		}
-		if d := time.Since(start); d > time.Second {
+		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("filter %q took %v from parse to SQL result", s, d)
 		}
 	})
