@@ -196,7 +196,7 @@ func decodeOp(n int, ro any) ([]Op, error) {
 		return nil, scimerr.New(scimerr.InvalidSyntax, "operation %d: unknown op %q; use add, remove or replace", n, truncate(rawOp, 40))
 	}
 	if !hasPath && !hasValue && len(extra) > 0 {
-		return attributeKeyed(op, extra), nil
+		return attributeKeyed(n, op, extra)
 	}
 	switch {
 	case op == OpRemove && !hasPath:
@@ -218,9 +218,9 @@ func decodeOp(n int, ro any) ([]Op, error) {
 // of those keys (so read-only keys are ignored, as for any path-less value);
 // remove becomes one remove per key with the key as path and the values to
 // remove as value, the form Entra uses for members.
-func attributeKeyed(op string, extra map[string]any) []Op {
+func attributeKeyed(n int, op string, extra map[string]any) ([]Op, error) {
 	if op != OpRemove {
-		return []Op{{Op: op, Value: extra}}
+		return []Op{{Op: op, Value: extra}}, nil
 	}
 	keys := make([]string, 0, len(extra))
 	for k := range extra {
@@ -229,9 +229,13 @@ func attributeKeyed(op string, extra map[string]any) []Op {
 	sort.Strings(keys)
 	out := make([]Op, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, Op{Op: OpRemove, Path: strings.TrimSpace(k), Value: extra[k]})
+		path := strings.TrimSpace(k)
+		if path == "" {
+			return nil, scimerr.New(scimerr.NoTarget, "operation %d: remove needs a path", n)
+		}
+		out = append(out, Op{Op: OpRemove, Path: path, Value: extra[k]})
 	}
-	return out
+	return out, nil
 }
 
 func isRolesPath(p string) bool {
