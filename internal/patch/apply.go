@@ -298,7 +298,10 @@ func (a *applier) container(p schema.Path, create bool) map[string]any {
 // duplicate values and empty objects and type-checks what was assembled
 // piecewise, and then checks required attributes on the whole result.
 func (a *applier) finish() error {
-	for at := range a.dirty {
+	for _, at := range a.touched { // touched, not dirty: a stable order for error messages
+		if !a.dirty[at] {
+			continue
+		}
 		c := a.doc
 		if at.Schema != nil && at.Schema.IsExtension() {
 			c, _ = a.doc[at.Schema.ID].(map[string]any)

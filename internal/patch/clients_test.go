@@ -31,6 +31,7 @@ type tcase struct {
 	err     string   // expected scimerr kind name; "" = success
 	changed string   // "yes", "no" or "" (not checked)
 	noLoad  bool     // the member list must not be read
+	load    bool     // the member list must be read
 	touched []string // attribute paths expected in touched (subset)
 }
 
@@ -90,6 +91,9 @@ func (tc *tcase) run(t *testing.T) {
 	}
 	if tc.noLoad && tx.loads > 0 {
 		t.Errorf("the member list was read %d times; calls %v", tx.loads, tx.calls)
+	}
+	if tc.load && tx.loads == 0 {
+		t.Errorf("the member list was not read; calls %v", tx.calls)
 	}
 	names := map[string]bool{}
 	for _, a := range touched {

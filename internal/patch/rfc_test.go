@@ -455,6 +455,7 @@ var rfcCases = []tcase{
 		members: []string{"u1", "g1"},
 		body:    patchOp(`{"op":"remove","path":"members[type eq \"Group\"]"}`),
 		wantMem: []string{"u1"},
+		load:    true,
 	},
 	{
 		name:    "remove a member that is not there is no change",
