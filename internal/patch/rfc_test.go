@@ -130,6 +130,12 @@ var rfcCases = []tcase{
 		want: `{"userName":"u","addresses":[{"type":"work","streetAddress":"911 Universal City Plaza"}]}`,
 	},
 	{
+		name: "a one-element array through a value path means that one value",
+		doc:  `{"userName":"u","emails":[{"type":"work","value":"a"}]}`,
+		body: patchOp(`{"op":"add","path":"emails[type eq \"work\"]","value":[{"display":"A"}]},{"op":"add","path":"emails[type eq \"home\"]","value":[{"value":"h"}]}`),
+		want: `{"userName":"u","emails":[{"type":"work","value":"a","display":"A"},{"type":"home","value":"h"}]}`,
+	},
+	{
 		name: "replace a sub-attribute of every matching value",
 		doc:  `{"userName":"u","phoneNumbers":[{"type":"work","value":"1"},{"type":"work","value":"2"},{"type":"home","value":"3"}]}`,
 		body: patchOp(`{"op":"replace","path":"phoneNumbers[type eq \"work\"].display","value":"office"}`),

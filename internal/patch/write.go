@@ -66,6 +66,21 @@ func unwrap(at *schema.Attribute, v any) any {
 	return v
 }
 
+// one is unwrap for one value of a multi-valued attribute, which a value
+// path addresses: emails[type eq "work"] with [{"value":"x"}] means that
+// one object.
+func one(v any) any {
+	if l, ok := v.([]any); ok {
+		switch len(l) {
+		case 0:
+			return nil
+		case 1:
+			return l[0]
+		}
+	}
+	return v
+}
+
 // isEmpty reports whether v means "no value": null, "", [] or {}.
 func isEmpty(v any) bool {
 	switch x := v.(type) {
@@ -101,7 +116,7 @@ func asObject(at *schema.Attribute, v any) (map[string]any, error) {
 	case map[string]any:
 		return x, nil
 	case []any:
-		return nil, scimerr.New(scimerr.InvalidValue, "attribute %s is single-valued but an array was given", at.FullPath())
+		return nil, scimerr.New(scimerr.InvalidValue, "attribute %s takes one object here, not an array", at.FullPath())
 	case string:
 		if x == "" && at.Sub("value") != nil {
 			return nil, nil
@@ -412,7 +427,7 @@ func (a *applier) writeFiltered(op string, t target, c map[string]any, v any) er
 	for _, i := range matched {
 		switch {
 		case t.simple:
-			nv, err := schema.NormalizeSingle(at, v)
+			nv, err := schema.NormalizeSingle(at, one(v))
 			if err != nil {
 				return err
 			}
@@ -431,12 +446,12 @@ func (a *applier) writeFiltered(op string, t target, c map[string]any, v any) er
 			old := cloneMap(list[i])
 			m := cloneMap(list[i])
 			setOrDelete(m, sub.Name, nv)
-			if sub.Name == "value" && !at.MultiValued && !schema.Equal(old["value"], m["value"]) {
+			if sub.Name == "value" && !schema.Equal(old["value"], m["value"]) {
 				delete(m, "$ref")
 			}
 			list[i] = m
 		case op == OpAdd:
-			obj, err := asObject(at, unwrap(at, v))
+			obj, err := asObject(at, one(v))
 			if err != nil {
 				return err
 			}
@@ -451,7 +466,7 @@ func (a *applier) writeFiltered(op string, t target, c map[string]any, v any) er
 		default:
 			// RFC 7644 §3.5.2.3: replace through a value path without a
 			// sub-attribute replaces each matching value entirely.
-			nv, err := schema.NormalizeSingle(at, unwrap(at, v))
+			nv, err := schema.NormalizeSingle(at, one(v))
 			if err != nil {
 				return err
 			}
@@ -489,7 +504,7 @@ func (a *applier) create(op string, t target, c map[string]any, list []any, v an
 	if sub != nil {
 		el[sub.Name] = unwrap(sub, v)
 	} else {
-		obj, err := asObject(at, unwrap(at, v))
+		obj, err := asObject(at, one(v))
 		if err != nil {
 			return err
 		}
