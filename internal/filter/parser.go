@@ -39,7 +39,7 @@ func parseFilter(s string, maxLen, maxDepth int) (Expr, error) {
 	}
 	p.skipSpace()
 	if !p.eof() {
-		return nil, p.unexpected("and, or or the end of the filter")
+		return nil, p.unexpected(`"and", "or" or the end of the filter`)
 	}
 	return e, nil
 }
@@ -285,14 +285,28 @@ func (p *parser) parseUnary() (Expr, error) {
 			}
 			return &NotExpr{X: x}, nil
 		}
-		// "not" not followed by "(" is an attribute that happens to be
-		// called not; the RFC requires the parentheses.
+		// "not" followed by an operator is an attribute that happens to
+		// be called not; otherwise the parentheses, which the RFC
+		// requires, are missing.
+		if !p.atOperator() {
+			return nil, p.errAt(p.pos, "expected \"(\" after \"not\": write not (filter), found %s", p.found())
+		}
 		p.pos = start
 	}
 	if p.peek() == '(' {
 		return p.parseGroup()
 	}
 	return p.parseAtom()
+}
+
+// atOperator reports whether a comparison operator is at the current
+// position.
+func (p *parser) atOperator() bool {
+	end := p.pos
+	for end < len(p.src) && isLetter(p.src[end]) {
+		end++
+	}
+	return end-p.pos == 2 && (end == len(p.src) || !isWordByte(p.src[end])) && opName(p.src[p.pos], p.src[p.pos+1]) != ""
 }
 
 // parseGroup parses "(" filter ")" at the current position.
@@ -311,7 +325,7 @@ func (p *parser) parseGroup() (Expr, error) {
 		if p.eof() {
 			return nil, p.errAt(p.pos, "missing ) to close the ( at position %d", open+1)
 		}
-		return nil, p.unexpected("and, or or )")
+		return nil, p.unexpected(`"and", "or" or ")"`)
 	}
 	p.pos++
 	p.depth--
@@ -374,7 +388,7 @@ func (p *parser) parseBracket(path AttrPath, pathStart int) (Expr, error) {
 		if p.eof() {
 			return nil, p.errAt(p.pos, "missing ] to close the [ at position %d", open+1)
 		}
-		return nil, p.unexpected("and, or or ]")
+		return nil, p.unexpected(`"and", "or" or "]"`)
 	}
 	p.pos++
 	p.inBracket = false
