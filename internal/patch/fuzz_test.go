@@ -114,7 +114,8 @@ type fuzzTarget struct {
 // FuzzApply: no sequence of operations makes Apply panic against a User, a
 // Group or a PAM-like resource; a failure leaves the document untouched; a
 // success yields a document that passes CheckRequired and re-normalises to
-// itself; and Apply is deterministic (the store may retry it).
+// itself, and reports changed whenever the document or the membership
+// differs; and Apply is deterministic (the store may retry it).
 func FuzzApply(f *testing.F) {
 	for _, tc := range allCases() {
 		f.Add([]byte(tc.body))
@@ -141,13 +142,16 @@ func FuzzApply(f *testing.F) {
 			for i := range res {
 				cur := &store.Resource{Doc: docOf(t, tg.rt, tg.doc)}
 				tx := newTx(tg.members...)
-				_, _, err := Apply(context.Background(), tg.rt, cur, ops, tx)
+				changed, _, err := Apply(context.Background(), tg.rt, cur, ops, tx)
 				kinds[i], res[i], mems[i] = kindName(err), cur.Doc, tx.ids()
 				if err != nil {
 					if !schema.Equal(cur.Doc, orig) {
 						t.Fatalf("%s: failed PATCH (%v) changed the document to %s", tg.rt.Name, err, toJSON(cur.Doc))
 					}
 					continue
+				}
+				if !changed && (!schema.Equal(cur.Doc, orig) || toJSON(tx.ids()) != toJSON(sorted(tg.members))) {
+					t.Fatalf("%s: changed=false but the resource changed: %s", tg.rt.Name, toJSON(cur.Doc))
 				}
 				if err := checkCanonical(tg.rt, cur.Doc); err != nil {
 					t.Fatalf("%s: %v\nops %s\ndoc %s", tg.rt.Name, err, toJSON(ops), toJSON(cur.Doc))
