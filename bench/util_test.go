@@ -1,6 +1,10 @@
 package bench
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"os"
+	"testing"
+)
 
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
@@ -8,4 +12,13 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// TestMain removes the seeded store when the benchmarks are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fix != nil {
+		fix.close()
+	}
+	os.Exit(code)
 }
