@@ -23,7 +23,7 @@ func ids(t *testing.T, l map[string]any) []string {
 
 func TestFilterOverHTTP(t *testing.T) {
 	e := newEnv(t)
-	a := e.createUser("alice", map[string]any{"externalId": "ext-A", "title": "Engineer"})["id"].(string)
+	a := e.createUser("alice", map[string]any{"externalId": "ext-A", "title": "Engineer", ent: map[string]any{"manager": "boss-1"}})["id"].(string)
 	b := e.createUser("bob", map[string]any{"active": false})["id"].(string)
 	g := e.createGroup("Admins", a)["id"].(string)
 	tests := []struct {
@@ -36,6 +36,8 @@ func TestFilterOverHTTP(t *testing.T) {
 		{`/Users?filter=emails[type eq "work"].value eq "bob@example.com"`, []string{b}},
 		{`/Users?filter=active eq "false"`, []string{b}}, // Netwrix quotes booleans
 		{`/Users?filter=title pr`, []string{a}},
+		{`/Users?filter=manager eq "boss-1"`, []string{a}}, // Entra's unqualified extension attribute
+		{`/Users?filter=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "boss-1"`, []string{a}},
 		{`/Users?filter=not (title pr)`, []string{b}},
 		{`/Users?filter=userName sw "a" or userName ew "x"`, []string{a}},
 		{`/Users?filter=userName sw "a" or userName ew "b"`, []string{a, b}},

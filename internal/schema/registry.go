@@ -238,6 +238,19 @@ func (rt *ResourceType) ResolvePath(p string) (Path, error) {
 				a, sch = c, nil
 			}
 		}
+		if a == nil {
+			// An unqualified name that exactly one extension defines is that
+			// extension's attribute: Entra filters on "manager" and writes
+			// PATCH paths like "manager" without the enterprise URN.
+			for _, e := range rt.Extensions {
+				if ea := e.Schema.Attr(name); ea != nil {
+					if a != nil {
+						return Path{}, scimerr.New(scimerr.InvalidPath, "attribute %q is ambiguous: qualify it with its schema URN", p)
+					}
+					a, sch = ea, e.Schema
+				}
+			}
+		}
 	}
 	if a == nil {
 		return Path{}, scimerr.New(scimerr.InvalidPath, "attribute %q is not defined for resource type %s", p, rt.Name)

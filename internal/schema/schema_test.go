@@ -26,6 +26,8 @@ func TestResolvePath(t *testing.T) {
 		{schema.EnterpriseUserURN, schema.EnterpriseUserURN, false},
 		{schema.EnterpriseUserURN + ":department", schema.EnterpriseUserURN + ":department", false},
 		{"groups.$ref", "groups.$ref", false},
+		{"manager.value", schema.EnterpriseUserURN + ":manager.value", false}, // Entra's short form
+		{"Department", schema.EnterpriseUserURN + ":department", false},
 		{"nope", "", true},
 		{"name.nope", "", true},
 		{"userName.x", "", true},
