@@ -414,7 +414,8 @@ func (c *compiler) complexPresent(rt *schema.ResourceType, p schema.Path) (strin
 	}
 	switch rt.RelationOf(p.Attr) {
 	case schema.RelMembers:
-		return "r.id IN (SELECT m.group_id FROM members m WHERE m.tenant = " + c.tenant() + ")", nil
+		// One key probe per group beats listing every membership.
+		return "EXISTS (SELECT 1 FROM members m WHERE m.tenant = r.tenant AND m.group_id = r.id)", nil
 	case schema.RelGroups:
 		return "r.id IN (SELECT m.member_id FROM members m WHERE m.tenant = " + c.tenant() + ")", nil
 	}
