@@ -56,4 +56,15 @@
 //     400 invalidFilter (the interop profile's rule), not "no value".
 //   - Lenient forms real clients send (single quotes, unquoted values,
 //     quoted booleans and numbers) are accepted; see lenient.go and Bind.
+//
+// # Using it from a store
+//
+// Call RegisterSQLiteFunctions before opening SQLite connections. Build the
+// list query as "... FROM resources r WHERE r.tenant = ?1 AND r.rtype = ?2
+// AND (" + fragment + ")" with the fragment and arguments of
+// Compile(e, SQLite, 3): member and attr_values lookups reuse placeholders
+// 1 and 2. OrderBy gives the sort key for "ORDER BY (key) IS NULL, key,
+// r.id". The hot columns (ukey, dname, ext_id, active, created, modified)
+// and attr_values (for DefaultIndexed) must be kept exactly as the store's
+// documentation of the table layout says, folded with strings.ToLower.
 package filter
