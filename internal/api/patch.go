@@ -57,12 +57,5 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, rt *schema.
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	p = p.WithRequested(touched)
-	if opt := optionsFor(rt, p); opt.Members || opt.Groups {
-		if res, err = s.store.Get(r.Context(), rt, pr.Tenant, res.ID, opt); err != nil {
-			return err
-		}
-	}
-	s.writeResource(w, r, rt, res, p, http.StatusOK)
-	return nil
+	return s.respond(w, r, rt, res, p.WithRequested(touched), http.StatusOK)
 }

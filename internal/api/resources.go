@@ -194,13 +194,19 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, rt *schema
 	if err := s.store.Create(r.Context(), rt, res, members); err != nil {
 		return err
 	}
-	p = p.WithRequested(touchedAttrs(rt, in))
+	return s.respond(w, r, rt, res, p.WithRequested(touchedAttrs(rt, in)), http.StatusCreated)
+}
+
+// respond writes the resource a write produced, reading its relational
+// attributes first when the projection shows them.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, res *store.Resource, p *schema.Projection, status int) error {
 	if opt := optionsFor(rt, p); opt.Members || opt.Groups {
-		if res, err = s.store.Get(r.Context(), rt, pr.Tenant, res.ID, opt); err != nil {
+		var err error
+		if res, err = s.store.Get(r.Context(), rt, res.Tenant, res.ID, opt); err != nil {
 			return err
 		}
 	}
-	s.writeResource(w, r, rt, res, p, http.StatusCreated)
+	s.writeResource(w, r, rt, res, p, status)
 	return nil
 }
 
@@ -286,14 +292,7 @@ func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request, rt *schem
 	if err != nil {
 		return err
 	}
-	p = p.WithRequested(touchedAttrs(rt, in))
-	if opt := optionsFor(rt, p); opt.Members || opt.Groups {
-		if res, err = s.store.Get(r.Context(), rt, pr.Tenant, res.ID, opt); err != nil {
-			return err
-		}
-	}
-	s.writeResource(w, r, rt, res, p, http.StatusOK)
-	return nil
+	return s.respond(w, r, rt, res, p.WithRequested(touchedAttrs(rt, in)), http.StatusOK)
 }
 
 // handleDelete handles DELETE /{endpoint}/{id} (RFC 7644 §3.6).

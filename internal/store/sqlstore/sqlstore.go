@@ -199,22 +199,8 @@ func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // Create stores a new resource with its initial members.
 func (db *DB) Create(ctx context.Context, rt *schema.ResourceType, r *store.Resource, members []string) error {
-	body, err := encodeDoc(r.Doc)
-	if err != nil {
-		return err
-	}
-	ext, ukey, dname, active := columns(rt, r.Doc)
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO resources (tenant, rtype, id, ext_id, ukey, dname, active, doc, version, created, modified)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`),
-			r.Tenant, rt.Name, r.ID, ext, ukey, dname, active, body, r.Version, micros(r.Created), micros(r.Modified))
-		if err != nil {
-			if db.f.IsUnique(err) {
-				return db.uniqueErr(rt, r.Doc)
-			}
-			return fmt.Errorf("insert resource: %w", err)
-		}
-		if err := db.writeIndexed(ctx, tx, rt, r.Tenant, r.ID, r.Doc, false); err != nil {
+		if err := db.insert(ctx, tx, rt, r); err != nil {
 			return err
 		}
 		if len(members) > 0 {
@@ -225,6 +211,25 @@ func (db *DB) Create(ctx context.Context, rt *schema.ResourceType, r *store.Reso
 		}
 		return nil
 	})
+}
+
+// insert writes one new resource row and its indexed values.
+func (db *DB) insert(ctx context.Context, tx *sql.Tx, rt *schema.ResourceType, r *store.Resource) error {
+	body, err := encodeDoc(r.Doc)
+	if err != nil {
+		return err
+	}
+	ext, ukey, dname, active := columns(rt, r.Doc)
+	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO resources (tenant, rtype, id, ext_id, ukey, dname, active, doc, version, created, modified)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`),
+		r.Tenant, rt.Name, r.ID, ext, ukey, dname, active, body, r.Version, micros(r.Created), micros(r.Modified))
+	if err != nil {
+		if db.f.IsUnique(err) {
+			return db.uniqueErr(rt, r.Doc)
+		}
+		return fmt.Errorf("insert resource: %w", err)
+	}
+	return db.writeIndexed(ctx, tx, rt, r.Tenant, r.ID, r.Doc, false)
 }
 
 func (db *DB) writeIndexed(ctx context.Context, tx *sql.Tx, rt *schema.ResourceType, tenant, id string, doc schema.Doc, replace bool) error {
@@ -691,20 +696,7 @@ func (t *txn) SetMembers(ctx context.Context, ids []string) (bool, error) {
 func (db *DB) CreateBatch(ctx context.Context, rt *schema.ResourceType, rs []*store.Resource) error {
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		for _, r := range rs {
-			body, err := encodeDoc(r.Doc)
-			if err != nil {
-				return err
-			}
-			ext, ukey, dname, active := columns(rt, r.Doc)
-			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO resources (tenant, rtype, id, ext_id, ukey, dname, active, doc, version, created, modified)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`),
-				r.Tenant, rt.Name, r.ID, ext, ukey, dname, active, body, r.Version, micros(r.Created), micros(r.Modified)); err != nil {
-				if db.f.IsUnique(err) {
-					return db.uniqueErr(rt, r.Doc)
-				}
-				return fmt.Errorf("insert resource: %w", err)
-			}
-			if err := db.writeIndexed(ctx, tx, rt, r.Tenant, r.ID, r.Doc, false); err != nil {
+			if err := db.insert(ctx, tx, rt, r); err != nil {
 				return err
 			}
 		}
