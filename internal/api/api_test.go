@@ -227,6 +227,8 @@ func TestReplace(t *testing.T) {
 	u := e.createUser("carol", map[string]any{"title": "Engineer", "password": "secret1"})
 	id := u["id"].(string)
 	// Okta sends back what it read, with readOnly fields, and a change.
+	// Meta times have millisecond precision; move the clock so the change shows.
+	e.setClock(time.Now().Add(time.Second))
 	u["name"].(map[string]any)["middleName"] = "Q"
 	delete(u, "title")
 	u["groups"] = []any{}
