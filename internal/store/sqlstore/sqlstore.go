@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pamscim/pamscim/internal/filter"
 	"github.com/pamscim/pamscim/internal/schema"
 	"github.com/pamscim/pamscim/internal/scimerr"
 	"github.com/pamscim/pamscim/internal/store"
@@ -64,7 +65,9 @@ var _ store.Store = (*DB)(nil)
 
 // New returns a store over already-migrated databases.
 func New(wdb, rdb *sql.DB, f Flavor, reg *schema.Registry) *DB {
-	return &DB{wdb: wdb, rdb: rdb, f: f, reg: reg, indexed: map[string][]string{"User": {"emails.value"}}}
+	// The filter compiler reads attr_values for the same paths, so both
+	// take them from one list.
+	return &DB{wdb: wdb, rdb: rdb, f: f, reg: reg, indexed: filter.DefaultIndexed}
 }
 
 // Close closes both pools.
