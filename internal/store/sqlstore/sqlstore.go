@@ -338,15 +338,54 @@ func (db *DB) loadRelations(ctx context.Context, q querier, rt *schema.ResourceT
 		}
 	}
 	if opt.Groups && rt.RelAttr(schema.RelGroups) != nil {
+		// One query for the whole page, not one per resource.
+		byID := make(map[string]*store.Resource, len(rs))
+		ids := make([]string, 0, len(rs))
 		for _, r := range rs {
-			gs, err := db.groupsOf(ctx, q, r.Tenant, r.ID)
-			if err != nil {
+			byID[r.ID] = r
+			ids = append(ids, r.ID)
+			r.Groups = nil
+		}
+		for _, c := range chunks(ids) {
+			if err := db.groupsOfMany(ctx, q, rs[0].Tenant, c, byID); err != nil {
 				return err
 			}
-			r.Groups = gs
 		}
 	}
 	return nil
+}
+
+// groupsOfMany reads the groups (direct and nested) of several resources
+// at once into their Groups fields.
+func (db *DB) groupsOfMany(ctx context.Context, q querier, tenant string, ids []string, byID map[string]*store.Resource) error {
+	args := []any{tenant}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := q.QueryContext(ctx, db.q(`WITH RECURSIVE g(member, id, direct) AS (
+			SELECT member_id, group_id, 1 FROM members WHERE tenant = $1 AND member_id IN (`+placeholders(2, len(ids))+`)
+			UNION
+			SELECT g.member, m.group_id, 0 FROM members m JOIN g ON m.member_id = g.id WHERE m.tenant = $1
+		)
+		SELECT g.member, g.id, max(g.direct), (SELECT `+db.displayExpr("r")+` FROM resources r WHERE r.tenant = $1 AND r.id = g.id)
+		FROM g GROUP BY g.member, g.id ORDER BY g.member, g.id`), args...)
+	if err != nil {
+		return fmt.Errorf("read groups: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var member string
+		var g store.GroupRef
+		var direct int
+		if err := rows.Scan(&member, &g.ID, &direct, &g.Display); err != nil {
+			return err
+		}
+		g.Direct = direct == 1
+		if r := byID[member]; r != nil {
+			r.Groups = append(r.Groups, g)
+		}
+	}
+	return rows.Err()
 }
 
 func (db *DB) members(ctx context.Context, q querier, tenant, id string) ([]store.Member, error) {
@@ -364,31 +403,6 @@ func (db *DB) members(ctx context.Context, q querier, tenant, id string) ([]stor
 			return nil, err
 		}
 		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-func (db *DB) groupsOf(ctx context.Context, q querier, tenant, id string) ([]store.GroupRef, error) {
-	rows, err := q.QueryContext(ctx, db.q(`WITH RECURSIVE g(id, direct) AS (
-			SELECT group_id, 1 FROM members WHERE tenant = $1 AND member_id = $2
-			UNION
-			SELECT m.group_id, 0 FROM members m JOIN g ON m.member_id = g.id WHERE m.tenant = $1
-		)
-		SELECT g.id, max(g.direct), (SELECT `+db.displayExpr("r")+` FROM resources r WHERE r.tenant = $1 AND r.id = g.id)
-		FROM g GROUP BY g.id ORDER BY g.id`), tenant, id)
-	if err != nil {
-		return nil, fmt.Errorf("read groups: %w", err)
-	}
-	defer rows.Close()
-	var out []store.GroupRef
-	for rows.Next() {
-		var g store.GroupRef
-		var direct int
-		if err := rows.Scan(&g.ID, &direct, &g.Display); err != nil {
-			return nil, err
-		}
-		g.Direct = direct == 1
-		out = append(out, g)
 	}
 	return out, rows.Err()
 }
