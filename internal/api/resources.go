@@ -172,21 +172,31 @@ func (s *Server) decodeResource(r *http.Request, rt *schema.ResourceType) (*sche
 	return in, nil
 }
 
-// handleCreate handles POST /{endpoint} (RFC 7644 §3.3).
-func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) error {
+// decodeWrite reads what POST and PUT share: the projection, the normalised
+// body and the member ids it names.
+func (s *Server) decodeWrite(r *http.Request, rt *schema.ResourceType) (*schema.Projection, *schema.Input, []string, error) {
 	p, err := projection(r, rt)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	in, err := s.decodeResource(r, rt)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	var members []string
 	if a := rt.RelAttr(schema.RelMembers); a != nil {
 		if members, err = memberIDs(in.Relational[a]); err != nil {
-			return err
+			return nil, nil, nil, err
 		}
+	}
+	return p, in, members, nil
+}
+
+// handleCreate handles POST /{endpoint} (RFC 7644 §3.3).
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) error {
+	p, in, members, err := s.decodeWrite(r, rt)
+	if err != nil {
+		return err
 	}
 	pr := principalOf(r.Context())
 	now := s.now().UTC()
@@ -257,21 +267,11 @@ func checkIfMatch(r *http.Request, cur *store.Resource) error {
 // replaces the resource; readOnly attributes are kept, writeOnly ones that
 // the body omits are kept, immutable ones must not change.
 func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) error {
-	p, err := projection(r, rt)
+	p, in, members, err := s.decodeWrite(r, rt)
 	if err != nil {
 		return err
 	}
-	in, err := s.decodeResource(r, rt)
-	if err != nil {
-		return err
-	}
-	var members []string
 	ma := rt.RelAttr(schema.RelMembers)
-	if ma != nil {
-		if members, err = memberIDs(in.Relational[ma]); err != nil {
-			return err
-		}
-	}
 	pr := principalOf(r.Context())
 	res, err := s.store.Update(r.Context(), rt, pr.Tenant, r.PathValue("id"), s.now().UTC(), func(ctx context.Context, cur *store.Resource, tx store.Tx) (bool, error) {
 		if err := checkIfMatch(r, cur); err != nil {
