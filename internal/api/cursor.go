@@ -38,34 +38,32 @@ type cursorState struct {
 // or foreign cursor fails to open (RFC 9865 §5).
 type cursors struct {
 	st   store.Store
-	once sync.Once
+	mu   sync.Mutex
 	aead cipher.AEAD
-	err  error
 }
 
+// cipher loads the key from the store on first use; a failure is retried
+// on the next request rather than remembered.
 func (c *cursors) cipher(ctx context.Context) (cipher.AEAD, error) {
-	c.once.Do(func() {
-		key, err := c.st.Secret(ctx, "cursor-key", func() []byte {
-			b := make([]byte, 32)
-			_, _ = rand.Read(b)
-			return b
-		})
-		if err != nil {
-			c.err = err
-			return
-		}
-		k := sha256.Sum256(append([]byte("pamscim cursor v1\x00"), key...))
-		block, err := aes.NewCipher(k[:])
-		if err != nil {
-			c.err = err
-			return
-		}
-		c.aead, c.err = cipher.NewGCM(block)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aead != nil {
+		return c.aead, nil
+	}
+	key, err := c.st.Secret(ctx, "cursor-key", func() []byte {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return b
 	})
-	if c.err != nil {
-		// Try again on the next request rather than failing forever.
-		err := c.err
-		c.once = sync.Once{}
+	if err != nil {
+		return nil, err
+	}
+	k := sha256.Sum256(append([]byte("pamscim cursor v1\x00"), key...))
+	block, err := aes.NewCipher(k[:])
+	if err != nil {
+		return nil, err
+	}
+	if c.aead, err = cipher.NewGCM(block); err != nil {
 		return nil, err
 	}
 	return c.aead, nil

@@ -15,11 +15,11 @@ func (s *Server) spConfig(base string) map[string]any {
 	return map[string]any{
 		"schemas":          []string{schema.SPConfigURN},
 		"documentationUri": "https://github.com/pamscim/pamscim#readme",
-		"patch":            map[string]any{"supported": s.features.patch},
+		"patch":            map[string]any{"supported": true},
 		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-		"filter":           map[string]any{"supported": s.features.filter, "maxResults": s.cfg.MaxCount},
+		"filter":           map[string]any{"supported": true, "maxResults": s.cfg.MaxCount},
 		"changePassword":   map[string]any{"supported": false},
-		"sort":             map[string]any{"supported": s.features.sort},
+		"sort":             map[string]any{"supported": true},
 		"etag":             map[string]any{"supported": true},
 		"pagination": map[string]any{
 			"cursor": true, "index": true, "defaultPaginationMethod": "index",

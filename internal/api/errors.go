@@ -67,9 +67,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		detail = "internal server error"
 	}
-	if rec, ok := w.(*statusRecorder); ok {
-		rec.errKind = k
-	}
 	if status == http.StatusNotModified {
 		w.WriteHeader(status)
 		return

@@ -5,12 +5,6 @@ import (
 	"github.com/pamscim/pamscim/internal/schema"
 )
 
-// features says which optional SCIM features are wired in, so that
-// ServiceProviderConfig cannot claim more than the server does.
-type features struct {
-	patch, filter, sort bool
-}
-
 // bindFilter parses a filter and binds it to the resource type; errors are
 // invalidFilter with the position of the problem.
 func (s *Server) bindFilter(rt *schema.ResourceType, text string) (any, error) {

@@ -43,9 +43,6 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, rt *schema.
 		if err != nil {
 			return false, err
 		}
-		if err := rt.CheckRequired(cur.Doc, nil); err != nil {
-			return false, err
-		}
 		touched = t
 		return changed, nil
 	})

@@ -40,15 +40,14 @@ type Config struct {
 
 // Server serves the SCIM API.
 type Server struct {
-	reg      *schema.Registry
-	store    store.Store
-	auth     *auth.Service
-	cfg      Config
-	log      *slog.Logger
-	now      func() time.Time
-	mux      *http.ServeMux
-	features features
-	cursors  *cursors
+	reg     *schema.Registry
+	store   store.Store
+	auth    *auth.Service
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	mux     *http.ServeMux
+	cursors *cursors
 }
 
 // New returns a server.
@@ -67,7 +66,6 @@ func New(reg *schema.Registry, st store.Store, au *auth.Service, cfg Config, log
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{reg: reg, store: st, auth: au, cfg: cfg, log: log, now: time.Now, mux: http.NewServeMux()}
-	s.features = features{filter: true, sort: true, patch: true}
 	s.cursors = &cursors{st: st}
 	s.routes()
 	return s
@@ -226,11 +224,10 @@ func (s *Server) baseURL(r *http.Request) string {
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status  int
-	bytes   int
-	tenant  string
-	token   string
-	errKind scimerr.Kind
+	status int
+	bytes  int
+	tenant string
+	token  string
 }
 
 func (r *statusRecorder) WriteHeader(code int) {

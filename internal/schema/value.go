@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -57,14 +58,9 @@ func DecodeJSON(b []byte) (any, error) {
 func jsonErrDetail(err error) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return se.Error() + " at byte " + itoa(se.Offset)
+		return se.Error() + " at byte " + strconv.FormatInt(se.Offset, 10)
 	}
 	return err.Error()
-}
-
-func itoa(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 // Input is the result of normalising a client-sent resource.
@@ -108,13 +104,13 @@ func (rt *ResourceType) Normalize(in map[string]any) (*Input, error) {
 			continue
 		}
 		if a := rt.Schema.Attr(k); a != nil {
-			if err := rt.setTop(out, rt.Schema, a, v); err != nil {
+			if err := rt.setTop(out, a, v); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		if a := rt.reg.Common(k); a != nil { // externalId
-			if err := rt.setTop(out, nil, a, v); err != nil {
+			if err := rt.setTop(out, a, v); err != nil {
 				return nil, err
 			}
 			continue
@@ -193,7 +189,7 @@ func (rt *ResourceType) normalizeAttrs(s *Schema, obj map[string]any, prefix str
 	return res, nil
 }
 
-func (rt *ResourceType) setTop(out *Input, s *Schema, a *Attribute, v any) error {
+func (rt *ResourceType) setTop(out *Input, a *Attribute, v any) error {
 	if a.Mutability == ReadOnly {
 		return nil
 	}
@@ -229,7 +225,7 @@ func (rt *ResourceType) setPath(out *Input, p Path, v any) error {
 			mergeInto(out.Doc, p.Schema.ID, map[string]any{p.Attr.Name: val})
 			return nil
 		}
-		return rt.setTop(out, p.Schema, p.Attr, v)
+		return rt.setTop(out, p.Attr, v)
 	}
 	if p.Attr.Mutability == ReadOnly || p.Sub.Mutability == ReadOnly {
 		return nil

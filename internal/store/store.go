@@ -10,6 +10,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/pamscim/pamscim/internal/schema"
@@ -40,29 +41,7 @@ type Resource struct {
 func (r *Resource) ETag() string { return ETag(r.Version) }
 
 // ETag formats a version as a weak entity tag.
-func ETag(v int64) string { return `W/"` + itoa(v) + `"` }
-
-func itoa(v int64) string {
-	if v == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := v < 0
-	if neg {
-		v = -v
-	}
-	for v > 0 {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
+func ETag(v int64) string { return `W/"` + strconv.FormatInt(v, 10) + `"` }
 
 // Member is one member of a group.
 type Member struct {

@@ -311,13 +311,6 @@ func (db *DB) displayExpr(alias string) string {
 			}
 		}
 	}
-	if db.f.Name == "postgres" {
-		for i, n := range names {
-			n = strings.TrimPrefix(n, "json_extract(")
-			col, key, _ := strings.Cut(strings.TrimSuffix(n, ")"), ", '$.")
-			names[i] = fmt.Sprintf("(%s::jsonb ->> '%s')", col, strings.TrimSuffix(key, "'"))
-		}
-	}
 	if len(names) == 0 {
 		return "''"
 	}
@@ -542,29 +535,37 @@ func placeholders(first, n int) string {
 
 func (t *txn) HasMembers(ctx context.Context, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
-	for _, c := range chunks(dedupe(ids)) {
-		args := []any{t.tenant, t.id}
+	err := t.lookup(ctx, `SELECT member_id, '' FROM members WHERE tenant = $1 AND group_id = $2 AND member_id IN (%s)`,
+		[]any{t.tenant, t.id}, dedupe(ids), func(id, _ string) { out[id] = true })
+	return out, err
+}
+
+// lookup runs query (whose IN list is %s) for ids in chunks, after the
+// fixed args, and calls fn with the two columns of every row.
+func (t *txn) lookup(ctx context.Context, query string, fixed []any, ids []string, fn func(a, b string)) error {
+	for _, c := range chunks(ids) {
+		args := append([]any(nil), fixed...)
 		for _, id := range c {
 			args = append(args, id)
 		}
-		rows, err := t.tx.QueryContext(ctx, t.db.q(`SELECT member_id FROM members WHERE tenant = $1 AND group_id = $2 AND member_id IN (`+placeholders(3, len(c))+`)`), args...)
+		rows, err := t.tx.QueryContext(ctx, t.db.q(fmt.Sprintf(query, placeholders(len(fixed)+1, len(c)))), args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			var x, y string
+			if err := rows.Scan(&x, &y); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
-			out[id] = true
+			fn(x, y)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func dedupe(ids []string) []string {
@@ -583,27 +584,9 @@ func dedupe(ids []string) []string {
 // exist in the tenant or are of a type the group cannot hold.
 func (t *txn) memberTypes(ctx context.Context, ids []string) (map[string]string, error) {
 	types := map[string]string{}
-	for _, c := range chunks(ids) {
-		args := []any{t.tenant}
-		for _, id := range c {
-			args = append(args, id)
-		}
-		rows, err := t.tx.QueryContext(ctx, t.db.q(`SELECT id, rtype FROM resources WHERE tenant = $1 AND id IN (`+placeholders(2, len(c))+`)`), args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id, rtype string
-			if err := rows.Scan(&id, &rtype); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			types[id] = rtype
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+	if err := t.lookup(ctx, `SELECT id, rtype FROM resources WHERE tenant = $1 AND id IN (%s)`,
+		[]any{t.tenant}, ids, func(id, rtype string) { types[id] = rtype }); err != nil {
+		return nil, err
 	}
 	for _, id := range ids {
 		typ, ok := types[id]
