@@ -18,7 +18,7 @@ type fixture struct {
 	db            *testDB
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, openTestDB func(testing.TB) *testDB) *fixture {
 	reg := testRegistry()
 	f := &fixture{user: reg.ResourceType("User"), group: reg.ResourceType("Group"), db: openTestDB(t)}
 	u := func(id, body string, created time.Time) *Resource {
@@ -74,13 +74,15 @@ func (f *fixture) check(t *testing.T, rt *schema.ResourceType, rs []*Resource, f
 		return
 	}
 	if !slices.Equal(got, wantIDs) {
-		frag, args, _ := Compile(e, SQLite, 3)
+		frag, args, _ := Compile(e, f.db.dialect(), 3)
 		t.Errorf("SQL %s: got %v, want %v\n%s\n%#v", filter, got, wantIDs, frag, args)
 	}
 }
 
-func TestEvalAndSQL(t *testing.T) {
-	f := newFixture(t)
+func TestEvalAndSQL(t *testing.T) { forBackends(t, evalAndSQL) }
+
+func evalAndSQL(t *testing.T, openTestDB func(testing.TB) *testDB) {
+	f := newFixture(t, openTestDB)
 	users := []struct{ filter, want string }{
 		// userName is caseExact=false: folded on both sides.
 		{`userName eq "BJENSEN"`, "u1"},

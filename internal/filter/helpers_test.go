@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -55,9 +56,29 @@ type testDB struct {
 	t  testing.TB
 	db *sql.DB
 	tx *sql.Tx // when set, insert writes through it
+	d  Dialect // SQLite unless set
+}
+
+func (d *testDB) dialect() Dialect {
+	if d.d == nil {
+		return SQLite
+	}
+	return d.d
+}
+
+// questionN matches the ?N placeholders the test statements are written
+// with; PostgreSQL wants $N.
+var questionN = regexp.MustCompile(`\?(\d+)`)
+
+func (d *testDB) rebind(q string) string {
+	if _, ok := d.dialect().(PostgresDialect); ok {
+		return questionN.ReplaceAllString(q, "$$$1")
+	}
+	return q
 }
 
 func (d *testDB) exec(q string, args ...any) (sql.Result, error) {
+	q = d.rebind(q)
 	if d.tx != nil {
 		return d.tx.Exec(q, args...)
 	}
@@ -111,10 +132,7 @@ func (d *testDB) insert(tenant string, rt *schema.ResourceType, r *Resource) {
 		}
 	}
 	if b, ok := r.Doc["active"].(bool); ok && rt.Schema.Attr("active") != nil {
-		active = 0
-		if b {
-			active = 1
-		}
+		active = b // SQLite binds a bool as 1 or 0
 	}
 	_, err = d.exec(`INSERT INTO resources VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10)`,
 		tenant, rt.Name, r.ID, ext, ukey, dname, active, string(body), r.Created.UnixMicro(), r.Modified.UnixMicro())
@@ -145,10 +163,10 @@ func (d *testDB) insert(tenant string, rt *schema.ResourceType, r *Resource) {
 // query runs a compiled filter the way the store's List does and returns
 // the matching ids in order.
 func (d *testDB) query(tenant string, rt *schema.ResourceType, e Expr) ([]string, string, error) {
-	where := "r.tenant = ?1 AND r.rtype = ?2"
+	where := d.rebind("r.tenant = ?1 AND r.rtype = ?2")
 	args := []any{tenant, rt.Name}
 	if e != nil {
-		frag, fargs, err := Compile(e, SQLite, 3)
+		frag, fargs, err := Compile(e, d.dialect(), 3)
 		if err != nil {
 			return nil, "", err
 		}

@@ -79,7 +79,9 @@ func compareKeys(a, b any) int {
 	panic(fmt.Sprintf("key %T", a))
 }
 
-func TestOrderBy(t *testing.T) {
+func TestOrderBy(t *testing.T) { forBackends(t, orderBy) }
+
+func orderBy(t *testing.T, openTestDB func(testing.TB) *testDB) {
 	g := &propGen{r: rand.New(rand.NewPCG(1, 2))}
 	reg := testRegistry()
 	user := reg.ResourceType("User")
@@ -101,7 +103,7 @@ func TestOrderBy(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, desc := range []bool{false, true} {
-			key, err := OrderBy(user, &p, desc, SQLite)
+			key, err := OrderBy(user, &p, desc, db.dialect())
 			if err != nil {
 				t.Fatalf("OrderBy(%s): %v", path, err)
 			}
@@ -110,7 +112,7 @@ func TestOrderBy(t *testing.T) {
 				dir = "DESC"
 			}
 			q := fmt.Sprintf("SELECT r.id FROM resources r WHERE r.tenant = ?1 AND r.rtype = ?2 ORDER BY (%[1]s) IS NULL %[2]s, %[1]s %[2]s, r.id %[2]s", key, dir)
-			rows, err := db.db.Query(q, testTenant, user.Name)
+			rows, err := db.db.Query(db.rebind(q), testTenant, user.Name)
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", path, err, q)
 			}

@@ -312,7 +312,9 @@ func (g *propGen) filter(depth int) string {
 // TestSQLMatchesEval is the property test of the brief: random filters over
 // random users, and the SQL of Compile must select exactly the users Eval
 // selects.
-func TestSQLMatchesEval(t *testing.T) {
+func TestSQLMatchesEval(t *testing.T) { forBackends(t, sqlMatchesEval) }
+
+func sqlMatchesEval(t *testing.T, openTestDB func(testing.TB) *testDB) {
 	n := 2500
 	if testing.Short() {
 		n = 300
@@ -354,7 +356,7 @@ func TestSQLMatchesEval(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			failures++
-			frag, args, _ := Compile(b, SQLite, 3)
+			frag, args, _ := Compile(b, db.dialect(), 3)
 			t.Errorf("filter %s\n eval %v\n  sql %v\n%s\n%#v", f, want, got, frag, args)
 			for _, id := range symDiff(got, want) {
 				for _, u := range users {
@@ -397,7 +399,9 @@ func symDiff(a, b []string) []string {
 // TestSQLMatchesEvalGroups does the same for the relational attributes:
 // Group.members (the members table) and User.groups (derived through nested
 // groups by a recursive query).
-func TestSQLMatchesEvalGroups(t *testing.T) {
+func TestSQLMatchesEvalGroups(t *testing.T) { forBackends(t, sqlMatchesEvalGroups) }
+
+func sqlMatchesEvalGroups(t *testing.T, openTestDB func(testing.TB) *testDB) {
 	n := 600
 	if testing.Short() {
 		n = 100
@@ -518,7 +522,7 @@ func TestSQLMatchesEvalGroups(t *testing.T) {
 			t.Fatalf("SQL for %q: %v\n%s", f, err, q)
 		}
 		if !slices.Equal(got, want) {
-			frag, args, _ := Compile(b, SQLite, 3)
+			frag, args, _ := Compile(b, db.dialect(), 3)
 			t.Fatalf("%s filter %s\n eval %v\n  sql %v\n%s\n%#v", rt.Name, f, want, got, frag, args)
 		}
 	}

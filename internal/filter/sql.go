@@ -363,13 +363,13 @@ func (c *compiler) source(rt *schema.ResourceType, p schema.Path, l *literal) (s
 		if p.Sub != nil {
 			k = append(k, p.Sub.Name)
 		}
-		return source{expr: c.d.JSON("r.doc", k...), text: text}, nil
+		return source{expr: jsonAs(c.d, leaf.Type, "r.doc", k...), text: text}, nil
 	}
 	es := c.d.Elements("r.doc", "e", k...)
 	if p.Sub == nil {
-		return source{from: es.From, expr: es.Atom, text: text}, nil
+		return source{from: es.From, expr: atomAs(c.d, leaf.Type, es), text: text}, nil
 	}
-	return source{from: es.From, where: es.IsObject, expr: c.d.JSON(es.Obj, p.Sub.Name), text: text}, nil
+	return source{from: es.From, where: es.IsObject, expr: jsonAs(c.d, leaf.Type, es.Obj, p.Sub.Name), text: text}, nil
 }
 
 // indexedSource reads the folded values the store copies into attr_values.
@@ -501,7 +501,7 @@ func (c *compiler) valuePath(b *strings.Builder, x *ValuePath) error {
 	if !p.Attr.MultiValued {
 		el := &element{sub: func(a *schema.Attribute) source {
 			check(a)
-			return source{expr: c.d.JSON("r.doc", append(k[:len(k):len(k)], a.Name)...), text: isText(a)}
+			return source{expr: jsonAs(c.d, a.Type, "r.doc", append(k[:len(k):len(k)], a.Name)...), text: isText(a)}
 		}}
 		b.WriteString("(" + c.d.NonEmptyObject("r.doc", k...) + " AND ")
 		if err := c.expr(b, x.Filter, el); err != nil {
@@ -532,7 +532,7 @@ func (c *compiler) valuePath(b *strings.Builder, x *ValuePath) error {
 	es := c.d.Elements("r.doc", "e", k...)
 	if err := c.exists(b, source{from: es.From, where: es.IsObject}, x.Filter, &element{sub: func(a *schema.Attribute) source {
 		check(a)
-		return source{expr: c.d.JSON(es.Obj, a.Name), text: isText(a)}
+		return source{expr: jsonAs(c.d, a.Type, es.Obj, a.Name), text: isText(a)}
 	}}); err != nil {
 		return err
 	}
@@ -632,14 +632,14 @@ func OrderBy(rt *schema.ResourceType, path *schema.Path, desc bool, d Dialect) (
 	// A multi-valued attribute: the primary value, else the first.
 	k, _ := keys(p)
 	es := d.Elements("r.doc", "e", k...)
-	val := es.Atom
+	val := atomAs(d, leaf.Type, es)
 	where := val + " IS NOT NULL"
 	order := es.Index
 	if p.Sub != nil {
-		val = d.JSON(es.Obj, p.Sub.Name)
+		val = jsonAs(d, leaf.Type, es.Obj, p.Sub.Name)
 		where = es.IsObject + " AND " + val + " IS NOT NULL"
 		if pa := p.Attr.Sub("primary"); pa != nil && pa.Type == schema.TypeBoolean {
-			order = "coalesce(" + d.JSON(es.Obj, "primary") + ", " + d.False() + ") = " + sqlBool(d, true) + " DESC, " + es.Index
+			order = "coalesce(" + jsonAs(d, schema.TypeBoolean, es.Obj, "primary") + ", " + d.False() + ") = " + sqlBool(d, true) + " DESC, " + es.Index
 		}
 	}
 	return "(SELECT " + key(val, source{}) + " FROM " + es.From + " WHERE " + where + " ORDER BY " + order + " LIMIT 1)", nil
