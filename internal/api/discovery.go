@@ -16,7 +16,7 @@ func (s *Server) spConfig(base string) map[string]any {
 		"schemas":          []string{schema.SPConfigURN},
 		"documentationUri": "https://github.com/pamscim/pamscim#readme",
 		"patch":            map[string]any{"supported": true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"bulk":             s.bulkConfig(),
 		"filter":           map[string]any{"supported": true, "maxResults": s.cfg.MaxCount},
 		"changePassword":   map[string]any{"supported": false},
 		"sort":             map[string]any{"supported": true},

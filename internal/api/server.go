@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -36,6 +37,13 @@ type Config struct {
 	// DefaultCount and MaxCount are the page sizes of list requests.
 	DefaultCount int
 	MaxCount     int
+	// BulkMaxOperations and BulkMaxPayload are the Bulk limits advertised
+	// in ServiceProviderConfig and enforced with 413 (defaults 1,000 and
+	// the body limit).
+	BulkMaxOperations int
+	BulkMaxPayload    int64
+	// Limits bound concurrency and request time (limits.go).
+	Limits Limits
 }
 
 // Server serves the SCIM API.
@@ -48,6 +56,7 @@ type Server struct {
 	now     func() time.Time
 	mux     *http.ServeMux
 	cursors *cursors
+	sec     security // authz.go
 }
 
 // New returns a server.
@@ -61,7 +70,14 @@ func New(reg *schema.Registry, st store.Store, au *auth.Service, cfg Config, log
 	if cfg.MaxCount <= 0 {
 		cfg.MaxCount = 1000
 	}
+	if cfg.BulkMaxOperations <= 0 {
+		cfg.BulkMaxOperations = 1000
+	}
+	if cfg.BulkMaxPayload <= 0 || cfg.BulkMaxPayload > cfg.MaxBodyBytes {
+		cfg.BulkMaxPayload = cfg.MaxBodyBytes
+	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg.Limits.defaults()
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -76,7 +92,7 @@ func (s *Server) SetClock(now func() time.Time) { s.now = now }
 
 // Handler returns the server's HTTP handler with its middleware.
 func (s *Server) Handler() http.Handler {
-	return s.logRequests(s.recoverPanics(trimSlash(s.mux)))
+	return s.limitRequests(s.logRequests(s.recoverPanics(trimSlash(s.mux))))
 }
 
 // trimSlash serves "/scim/v2/Users/" as "/scim/v2/Users": Microsoft's SCIM
@@ -138,6 +154,8 @@ func (s *Server) routes() {
 		m.Handle(base, s.methodNotAllowed("GET, HEAD, POST"))
 		m.Handle(base+"/{id}", s.methodNotAllowed("GET, HEAD, PUT, PATCH, DELETE"))
 	}
+	m.Handle("POST "+Prefix+"/Bulk", s.wrap(s.handleBulk, auth.ScopeWrite))
+	m.Handle(Prefix+"/Bulk", s.methodNotAllowed("POST"))
 	// /Me needs a User bound to the caller; tokens here belong to platforms,
 	// not people, so RFC 7644 §3.11's answer for "not supported" applies.
 	m.Handle(Prefix+"/Me", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
@@ -173,20 +191,17 @@ func principalOf(ctx context.Context) *auth.Principal {
 // wrap authenticates (when scope is set), caps the body and writes errors.
 func (s *Server) wrap(h handlerFunc, scope string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if scope != "" {
-			p, err := s.auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
-			if err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-			if rec, ok := w.(*statusRecorder); ok {
-				rec.tenant, rec.token = p.Tenant, p.TokenName
-			}
+		if p := innerPrincipal(r.Context()); p != nil && scope != "" {
+			// An operation of a Bulk request: authenticated with the Bulk.
 			if !p.Can(scope) {
 				s.writeError(w, r, scimerr.New(scimerr.Forbidden, "the token lacks the %s scope", scope))
 				return
 			}
 			r = r.WithContext(context.WithValue(r.Context(), principalKey, p))
+		} else if scope != "" {
+			if r = s.authorize(w, r, scope); r == nil {
+				return
+			}
 		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
@@ -204,6 +219,9 @@ func (s *Server) readBody(r *http.Request) ([]byte, error) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, scimerr.New(scimerr.PayloadTooLarge, "request body exceeds the limit of %d bytes", s.cfg.MaxBodyBytes)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, scimerr.New(scimerr.RequestTimeout, "the request body did not arrive within %s", s.cfg.Limits.RequestTimeout)
 		}
 		return nil, scimerr.Wrap(scimerr.InvalidSyntax, err, "could not read the request body")
 	}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -66,7 +67,7 @@ func OpenFile(ctx context.Context, path string, reg *schema.Registry, opt Option
 	q.Add("_pragma", "synchronous("+opt.Synchronous+")")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
+	dsn := fileURI(path) + "?" + q.Encode()
 	wdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -83,7 +84,7 @@ func OpenFile(ctx context.Context, path string, reg *schema.Registry, opt Option
 	_ = os.Chmod(path, 0o600)
 	q.Add("_pragma", "query_only(1)")
 	q.Del("_txlock")
-	rdb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	rdb, err := sql.Open("sqlite", fileURI(path)+"?"+q.Encode())
 	if err != nil {
 		wdb.Close()
 		return nil, err
@@ -131,4 +132,12 @@ func Flavor() sqlstore.Flavor {
 		Optimize: "PRAGMA analysis_limit=2000; PRAGMA optimize=0x10002;",
 		OrderBy:  orderBy,
 	}
+}
+
+// fileURI makes a SQLite URI filename of a path. SQLite decodes %XX in URI
+// filenames and ends the path at '?' or '#', so a data directory named
+// "a#b" would otherwise open the database "a" — silently another store.
+func fileURI(path string) string {
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return "file:" + r.Replace(path)
 }
