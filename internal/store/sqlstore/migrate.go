@@ -17,7 +17,24 @@ import (
 // inside each transaction (PostgreSQL takes an advisory lock there so that
 // several instances starting at once apply each migration once).
 func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS, rebind func(string) string, lock string) (applied []string, err error) {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied BIGINT NOT NULL)`); err != nil {
+	// Under the lock too: PostgreSQL's CREATE TABLE IF NOT EXISTS is not
+	// safe against a concurrent one (a duplicate key in pg_type).
+	if err := func() error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if lock != "" {
+			if _, err := tx.ExecContext(ctx, lock); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied BIGINT NOT NULL)`); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}(); err != nil {
 		return nil, fmt.Errorf("migrations table: %w", err)
 	}
 	names, err := fs.Glob(fsys, "*.sql")
@@ -69,3 +86,37 @@ func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS, rebind func(string) st
 	}
 	return applied, nil
 }
+
+// Migration is one applied migration.
+type Migration struct {
+	Version int
+	Name    string
+	Applied time.Time
+}
+
+// Migrations lists the applied migrations in order.
+func (db *DB) Migrations(ctx context.Context) ([]Migration, error) {
+	rows, err := db.rdb.QueryContext(ctx, `SELECT version, name, applied FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Migration
+	for rows.Next() {
+		var m Migration
+		var at int64
+		if err := rows.Scan(&m.Version, &m.Name, &at); err != nil {
+			return nil, err
+		}
+		m.Applied = fromMicros(at)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Handles returns the write and read pools (the same pool on PostgreSQL),
+// for tools that work on whole tables: copy and backup.
+func (db *DB) Handles() (w, r *sql.DB) { return db.wdb, db.rdb }
+
+// FlavorName names the engine: "sqlite" or "postgres".
+func (db *DB) FlavorName() string { return db.f.Name }

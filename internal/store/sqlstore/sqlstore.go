@@ -34,6 +34,16 @@ type Flavor struct {
 	IsRetryable func(error) bool
 	// ForUpdate is appended to the SELECT that reads a row about to be updated.
 	ForUpdate string
+	// ForShare is appended to the SELECT that checks that the members being
+	// added exist, so that a concurrent Delete of one waits (PostgreSQL;
+	// SQLite has one writer at a time).
+	ForShare string
+	// JSONText returns the SQL text value of the top-level key of the JSON
+	// document doc; SQLite's json_extract when nil.
+	JSONText func(doc, key string) string
+	// MapError, when set, turns an engine error from a write into a typed
+	// error (a value the engine cannot store is the client's mistake).
+	MapError func(error) error
 	// CompileFilter compiles a bound filter expression into a WHERE fragment
 	// whose placeholders start at $first.
 	CompileFilter func(expr any, first int) (string, []any, error)
@@ -107,7 +117,7 @@ func fromMicros(v int64) time.Time {
 func fold(s string) string { return strings.ToLower(s) }
 
 // columns computes the hot lookup columns of a document.
-func columns(rt *schema.ResourceType, doc schema.Doc) (ext, ukey, dname sql.NullString, active sql.NullInt64) {
+func columns(rt *schema.ResourceType, doc schema.Doc) (ext, ukey, dname sql.NullString, active sql.NullBool) {
 	if s, ok := doc["externalId"].(string); ok {
 		ext = sql.NullString{String: s, Valid: true}
 	}
@@ -125,10 +135,8 @@ func columns(rt *schema.ResourceType, doc schema.Doc) (ext, ukey, dname sql.Null
 		}
 	}
 	if b, ok := doc["active"].(bool); ok && rt.Schema.Attr("active") != nil {
-		active.Valid = true
-		if b {
-			active.Int64 = 1
-		}
+		// SQLite stores it as 1 or 0, PostgreSQL as a boolean.
+		active = sql.NullBool{Bool: b, Valid: true}
 	}
 	return
 }
@@ -195,6 +203,9 @@ func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		if err != nil && db.f.IsRetryable != nil && db.f.IsRetryable(err) && attempt < 10 {
 			time.Sleep(time.Duration(attempt+1) * time.Millisecond)
 			continue
+		}
+		if err != nil && db.f.MapError != nil {
+			err = db.f.MapError(err)
 		}
 		return err
 	}
@@ -307,7 +318,7 @@ func (db *DB) displayExpr(alias string) string {
 		for _, a := range []*schema.Attribute{rt.DisplayAttr, rt.UniqueAttr} {
 			if a != nil && !seen[a.Name] {
 				seen[a.Name] = true
-				names = append(names, fmt.Sprintf("json_extract(%s.doc, '$.%s')", alias, a.Name))
+				names = append(names, db.jsonText(alias+".doc", a.Name))
 			}
 		}
 	}
@@ -315,6 +326,14 @@ func (db *DB) displayExpr(alias string) string {
 		return "''"
 	}
 	return "coalesce(" + strings.Join(names, ", ") + ", '')"
+}
+
+// jsonText is the text value of a top-level key of a JSON document column.
+func (db *DB) jsonText(doc, key string) string {
+	if db.f.JSONText != nil {
+		return db.f.JSONText(doc, key)
+	}
+	return fmt.Sprintf("json_extract(%s, '$.%s')", doc, key)
 }
 
 func (db *DB) loadRelations(ctx context.Context, q querier, rt *schema.ResourceType, rs []*store.Resource, opt store.GetOptions) error {
@@ -584,7 +603,7 @@ func dedupe(ids []string) []string {
 // exist in the tenant or are of a type the group cannot hold.
 func (t *txn) memberTypes(ctx context.Context, ids []string) (map[string]string, error) {
 	types := map[string]string{}
-	if err := t.lookup(ctx, `SELECT id, rtype FROM resources WHERE tenant = $1 AND id IN (%s)`,
+	if err := t.lookup(ctx, `SELECT id, rtype FROM resources WHERE tenant = $1 AND id IN (%s)`+t.db.f.ForShare,
 		[]any{t.tenant}, ids, func(id, rtype string) { types[id] = rtype }); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,157 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pamscim/pamscim/internal/filter"
+	"github.com/pamscim/pamscim/internal/schema"
+	"github.com/pamscim/pamscim/internal/store"
+	"github.com/pamscim/pamscim/internal/store/postgres"
+	"github.com/pamscim/pamscim/internal/store/postgres/pgtest"
+	"github.com/pamscim/pamscim/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, reg *schema.Registry) store.Store {
+		s, err := postgres.Open(context.Background(), pgtest.Schema(t), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// TestConcurrentMigrate starts several stores at once on one empty schema:
+// every migration must be applied exactly once and every store must open.
+func TestConcurrentMigrate(t *testing.T) {
+	u := pgtest.Schema(t)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := postgres.Open(context.Background(), u, schema.Default())
+			if err == nil {
+				err = s.Ping(context.Background())
+				s.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("instance %d: %v", i, err)
+		}
+	}
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows, distinct int
+	if err := db.QueryRow(`SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := fs.Glob(postgres.Migrations(), "*.sql")
+	if rows != len(files) || distinct != len(files) {
+		t.Errorf("schema_migrations has %d rows (%d versions), want %d", rows, distinct, len(files))
+	}
+	var tenants int
+	if err := db.QueryRow(`SELECT count(*) FROM tenants`).Scan(&tenants); err != nil || tenants != 1 {
+		t.Errorf("tenants: %d rows (%v), want the one default tenant", tenants, err)
+	}
+}
+
+// TestMigrationsMirrorSQLite: every SQLite migration has a PostgreSQL one
+// of the same name, so both stores have the same tables at every version.
+func TestMigrationsMirrorSQLite(t *testing.T) {
+	names := func(dir string) []string {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range ents {
+			if strings.HasSuffix(e.Name(), ".sql") {
+				out = append(out, e.Name())
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	lite, pg := names(filepath.Join("..", "sqlite", "migrations")), names("migrations")
+	have := map[string]bool{}
+	for _, n := range pg {
+		have[n] = true
+	}
+	for _, n := range lite {
+		if !have[n] {
+			t.Errorf("internal/store/sqlite/migrations/%s has no PostgreSQL twin in internal/store/postgres/migrations", n)
+		}
+		delete(have, n)
+	}
+	for n := range have {
+		t.Errorf("internal/store/postgres/migrations/%s has no SQLite twin", n)
+	}
+}
+
+// TestMigrationHasFilterFunctions: the SQL functions the filter dialect
+// calls are the ones a migration creates; changing filter.PostgresFunctions
+// needs a new migration.
+func TestMigrationHasFilterFunctions(t *testing.T) {
+	want := filter.PostgresFunctions()
+	files, _ := fs.Glob(postgres.Migrations(), "*.sql")
+	for i := len(files) - 1; i >= 0; i-- {
+		b, _ := fs.ReadFile(postgres.Migrations(), files[i])
+		if strings.Contains(string(b), "CREATE OR REPLACE FUNCTION scim_fold") {
+			if !strings.Contains(string(b), want) {
+				t.Fatalf("%s defines scim_fold/scim_time differently from filter.PostgresFunctions(); add a migration with the new text", files[i])
+			}
+			return
+		}
+	}
+	t.Fatal("no migration creates the filter functions")
+}
+
+func TestRedact(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"postgres://app:s3cret@db:5432/x?sslmode=require", "postgres://app:xxxxx@db:5432/x?sslmode=require"},
+		{"postgres://app@db/x", "postgres://app@db/x"},
+	} {
+		if got := postgres.Redact(c.in); got != c.want {
+			t.Errorf("Redact(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestOpenErrors: a bad URL or an unreachable server is a clear error
+// without the password in it.
+func TestOpenErrors(t *testing.T) {
+	for _, u := range []string{
+		"mysql://x",
+		"postgres://app:s3cret@127.0.0.1:1/x?sslmode=disable&connect_timeout=2",
+		"postgres://app:s3cret@127.0.0.1:5432/x?sslmode=bogus",
+		"postgres://app:s3cret@127.0.0.1:5432/x?pool_max_conns=zero",
+	} {
+		_, err := postgres.Open(context.Background(), u, schema.Default())
+		if err == nil {
+			t.Errorf("Open(%q): no error", u)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Open(%q): error shows the password: %v", u, err)
+		}
+	}
+}
