@@ -42,6 +42,10 @@ func statusOf(k scimerr.Kind) (status int, scimType string) {
 		return http.StatusConflict, ""
 	case scimerr.Unavailable:
 		return http.StatusServiceUnavailable, ""
+	case scimerr.TooManyRequests:
+		return http.StatusTooManyRequests, ""
+	case scimerr.RequestTimeout:
+		return http.StatusRequestTimeout, ""
 	}
 	return http.StatusInternalServerError, ""
 }
@@ -57,12 +61,17 @@ type errorBody struct {
 // client sees a generic detail, never the cause.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	k := scimerr.KindOf(err)
-	status, scimType := statusOf(k)
 	detail := ""
 	var se *scimerr.Error
 	if errors.As(err, &se) {
 		detail = se.Detail
 	}
+	if k == scimerr.Internal && requestTimedOut(r) {
+		// The request outlived Limits.RequestTimeout: say so (503, retry)
+		// rather than report an internal error.
+		k, detail = scimerr.Unavailable, "the request did not finish within the server's request timeout"
+	}
+	status, scimType := statusOf(k)
 	if k == scimerr.Internal {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		detail = "internal server error"
@@ -74,7 +83,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pamscim", error="invalid_token"`)
 	}
-	if status == http.StatusServiceUnavailable {
+	if (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
 	}
 	body, _ := json.Marshal(errorBody{Schemas: []string{schema.ErrorURN}, Status: strconv.Itoa(status), ScimType: scimType, Detail: detail})

@@ -35,6 +35,11 @@ type Config struct {
 	LogFormat    string
 	// ShutdownTimeout bounds how long in-flight requests may run after a signal.
 	ShutdownTimeout time.Duration
+	// Limits: see api.Limits and limits.go.
+	MaxInFlight       int
+	RequestTimeout    time.Duration
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
 }
 
 // Validate reports every problem with the configuration at once.
@@ -54,6 +59,7 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("--log-format must be text or json"))
 	}
+	errs = append(errs, c.validateMore()...)
 	return errors.Join(errs...)
 }
 
@@ -119,16 +125,13 @@ func Serve(ctx context.Context, c *Config, stderr io.Writer, ready func(addr str
 	if err := Bootstrap(ctx, c, st, au, stderr); err != nil {
 		return err
 	}
-	srv := api.New(reg, st, au, api.Config{BaseURL: c.BaseURL, MaxBodyBytes: c.MaxBodyBytes}, log)
+	srv := api.New(reg, st, au, api.Config{BaseURL: c.BaseURL, MaxBodyBytes: c.MaxBodyBytes, Limits: c.apiLimits()}, log)
 	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		WriteTimeout:      5 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    1 << 20,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		Handler:        srv.Handler(),
+		MaxHeaderBytes: 1 << 20,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	c.serverTimeouts(hs)
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return err
@@ -152,7 +155,9 @@ func Serve(ctx context.Context, c *Config, stderr io.Writer, ready func(addr str
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Past the drain time: cut what is left rather than hang.
+		_ = hs.Close()
+		return fmt.Errorf("shutdown: requests still running after %s were cut: %w", timeout, err)
 	}
 	return nil
 }

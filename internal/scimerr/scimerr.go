@@ -40,6 +40,8 @@ const (
 	NotImplemented
 	Conflict // a write conflict that is not a uniqueness violation
 	Unavailable
+	TooManyRequests // the server is at its concurrency cap
+	RequestTimeout  // the request body did not arrive in time
 )
 
 var kindNames = map[Kind]string{
@@ -51,7 +53,7 @@ var kindNames = map[Kind]string{
 	PreconditionFailed: "preconditionFailed", NotModified: "notModified",
 	Unauthorized: "unauthorized", Forbidden: "forbidden", PayloadTooLarge: "payloadTooLarge",
 	MethodNotAllowed: "methodNotAllowed", NotImplemented: "notImplemented", Conflict: "conflict",
-	Unavailable: "unavailable",
+	Unavailable: "unavailable", TooManyRequests: "tooManyRequests", RequestTimeout: "requestTimeout",
 }
 
 func (k Kind) String() string { return kindNames[k] }
