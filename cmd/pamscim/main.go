@@ -83,6 +83,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(serveCmd(), tokenCmd(), tenantCmd(), versionCmd())
+	addConfig(root)
 	return root
 }
 
@@ -102,8 +103,8 @@ func serveCmd() *cobra.Command {
 		Short: "Run the SCIM server",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := c.Validate(); err != nil {
-				return usageError{err}
+			if err := validate(cmd, c); err != nil {
+				return err
 			}
 			return app.Serve(cmd.Context(), c, cmd.ErrOrStderr(), nil)
 		},
@@ -113,14 +114,15 @@ func serveCmd() *cobra.Command {
 	fs.StringVar(&c.Listen, "listen", env("PAMSCIM_LISTEN", "127.0.0.1:8080"), "address to listen on (env PAMSCIM_LISTEN)")
 	fs.StringVar(&c.BaseURL, "base-url", env("PAMSCIM_BASE_URL", ""), "absolute SCIM base URL for meta.location, e.g. https://scim.example.com/scim/v2 (env PAMSCIM_BASE_URL); derived from each request when empty")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", envInt("PAMSCIM_MAX_BODY", 10<<20), "largest request body in bytes (env PAMSCIM_MAX_BODY)")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGTERM")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGTERM (env PAMSCIM_SHUTDOWN_TIMEOUT)")
+	limitFlags(fs, c)
 	return cmd
 }
 
 // withStore opens the store for a CLI command.
 func withStore(cmd *cobra.Command, c *app.Config, fn func(st store.Store) error) error {
-	if err := c.Validate(); err != nil {
-		return usageError{err}
+	if err := validate(cmd, c); err != nil {
+		return err
 	}
 	st, err := app.OpenStore(cmd.Context(), c, schema.Default())
 	if err != nil {
