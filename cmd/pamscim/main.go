@@ -83,6 +83,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(serveCmd(), tokenCmd(), tenantCmd(), versionCmd())
+	root.AddCommand(oauthCmd(), auditCmd())
 	addConfig(root)
 	return root
 }
@@ -116,6 +117,7 @@ func serveCmd() *cobra.Command {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", envInt("PAMSCIM_MAX_BODY", 10<<20), "largest request body in bytes (env PAMSCIM_MAX_BODY)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGTERM (env PAMSCIM_SHUTDOWN_TIMEOUT)")
 	limitFlags(fs, c)
+	securityFlags(fs, c)
 	return cmd
 }
 
@@ -137,8 +139,7 @@ func tokenCmd() *cobra.Command {
 	c := &app.Config{}
 	storeFlags(cmd.PersistentFlags(), c)
 
-	var name, scopes, tenant string
-	var expires time.Duration
+	var name, scopes, tenant, expiresText string
 	create := &cobra.Command{
 		Use:   "create --name NAME [--expires DURATION] [--scope SCOPES] [--tenant T]",
 		Short: "Create a token and print it, alone, on stdout (it is shown only once)",
@@ -151,8 +152,9 @@ func tokenCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			if expires < 0 {
-				return usageError{errors.New("--expires must be positive")}
+			expires, err := parseExpiry(expiresText, time.Now())
+			if err != nil {
+				return usageError{err}
 			}
 			return withStore(cmd, c, func(st store.Store) error {
 				secret, _, err := auth.NewService(st).CreateToken(cmd.Context(), tenant, name, sc, expires, "cli")
@@ -165,8 +167,8 @@ func tokenCmd() *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "name of the token (required)")
-	create.Flags().DurationVar(&expires, "expires", 0, "lifetime, e.g. 720h; 0 never expires")
-	create.Flags().StringVar(&scopes, "scope", "scim:read scim:write", "scopes: scim:read, scim:write")
+	create.Flags().StringVar(&expiresText, "expires", "", "lifetime: 720h, 90d or a date (2027-01-31); empty never expires")
+	create.Flags().StringVar(&scopes, "scope", "scim:read scim:write", "scopes: scim:read, scim:write (scim: both)")
 	create.Flags().StringVar(&tenant, "tenant", store.DefaultTenant, "tenant the token belongs to")
 
 	var listTenant string
@@ -205,7 +207,7 @@ func tokenCmd() *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd, c, func(st store.Store) error {
-				return st.RevokeToken(cmd.Context(), revTenant, args[0], time.Now())
+				return auth.NewService(st).RevokeToken(cmd.Context(), revTenant, args[0], "cli")
 			})
 		},
 	}

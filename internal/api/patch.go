@@ -49,6 +49,7 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, rt *schema.
 	if err != nil {
 		return err
 	}
+	s.audited(r, rt, "patch", res.ID)
 	if !wantBody {
 		w.Header().Set("ETag", res.ETag())
 		w.WriteHeader(http.StatusNoContent)

@@ -204,6 +204,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, rt *schema
 	if err := s.store.Create(r.Context(), rt, res, members); err != nil {
 		return err
 	}
+	s.audited(r, rt, "create", res.ID)
 	return s.respond(w, r, rt, res, p.WithRequested(touchedAttrs(rt, in)), http.StatusCreated)
 }
 
@@ -292,6 +293,7 @@ func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request, rt *schem
 	if err != nil {
 		return err
 	}
+	s.audited(r, rt, "replace", res.ID)
 	return s.respond(w, r, rt, res, p.WithRequested(touchedAttrs(rt, in)), http.StatusOK)
 }
 
@@ -304,6 +306,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, rt *schema
 	if err != nil {
 		return err
 	}
+	s.audited(r, rt, "delete", r.PathValue("id"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

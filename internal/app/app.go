@@ -35,6 +35,7 @@ type Config struct {
 	LogFormat    string
 	// ShutdownTimeout bounds how long in-flight requests may run after a signal.
 	ShutdownTimeout time.Duration
+	Security        // TLS, rate limits, trusted proxies (security.go)
 	// Limits: see api.Limits and limits.go.
 	MaxInFlight       int
 	RequestTimeout    time.Duration
@@ -60,6 +61,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--log-format must be text or json"))
 	}
 	errs = append(errs, c.validateMore()...)
+	errs = append(errs, c.validateSecurity()...)
 	return errors.Join(errs...)
 }
 
@@ -126,6 +128,7 @@ func Serve(ctx context.Context, c *Config, stderr io.Writer, ready func(addr str
 		return err
 	}
 	srv := api.New(reg, st, au, api.Config{BaseURL: c.BaseURL, MaxBodyBytes: c.MaxBodyBytes, Limits: c.apiLimits()}, log)
+	c.wireSecurity(ctx, srv, st, log)
 	hs := &http.Server{
 		Handler:        srv.Handler(),
 		MaxHeaderBytes: 1 << 20,
@@ -136,12 +139,12 @@ func Serve(ctx context.Context, c *Config, stderr io.Writer, ready func(addr str
 	if err != nil {
 		return err
 	}
-	log.Info("pamscim listening", "addr", ln.Addr().String(), "data", c.Data)
+	log.Info("pamscim listening", "addr", ln.Addr().String(), "data", c.Data, "tls", c.TLSCert != "")
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- c.serveOn(hs, ln) }()
 	select {
 	case err := <-errc:
 		return err

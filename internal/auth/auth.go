@@ -1,8 +1,14 @@
 // Package auth issues and checks pamscim's credentials: named SCIM bearer
-// tokens now, the OAuth 2.0 token service later. Secrets are random 256-bit
-// values with a recognisable prefix (so secret scanners and log filters can
-// spot them); only their SHA-256 is stored, and the lookup is by that hash,
-// so the secret itself is never compared or kept.
+// tokens and the OAuth 2.0 access tokens that internal/oauth issues. Secrets
+// are random 256-bit values with a recognisable prefix (so secret scanners
+// and log filters can spot them); only their SHA-256 is stored, and the
+// lookup is by that hash, so the secret itself is never compared or kept.
+// A fast hash is right for 256-bit random secrets (nothing to brute-force);
+// human-chosen passwords get argon2id (password.go).
+//
+// Every bearer token is looked up in the store on every request, without a
+// cache: revoking a token or deleting a client is seen by the next request
+// on every instance sharing the database.
 package auth
 
 import (
@@ -18,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pamscim/pamscim/internal/audit"
 	"github.com/pamscim/pamscim/internal/scimerr"
 	"github.com/pamscim/pamscim/internal/store"
 )
@@ -28,14 +35,45 @@ const (
 	ScopeWrite = "scim:write"
 )
 
-// TokenPrefix starts every named SCIM token.
-const TokenPrefix = "pamscim_pat_"
+// Prefixes of pamscim's secrets.
+const (
+	TokenPrefix        = "pamscim_pat_" // named SCIM tokens
+	AccessPrefix       = "pamscim_at_"  // OAuth access tokens
+	RefreshPrefix      = "pamscim_rt_"  // OAuth refresh tokens
+	ClientSecretPrefix = "pamscim_cs_"  // OAuth client secrets
+)
 
 // Principal is who is calling.
 type Principal struct {
-	Tenant    string
+	Tenant string
+	// TokenName names the credential in logs: the named token's name, or
+	// "oauth:<client name>" for an OAuth access token.
 	TokenName string
 	Scopes    []string
+	// ClientID and Account are set for OAuth access tokens (Account for
+	// those issued by the password grant).
+	ClientID string
+	Account  string
+}
+
+// Actor names the principal in the audit trail.
+func (p *Principal) Actor() string {
+	switch {
+	case p.ClientID != "" && p.Account != "":
+		return "client:" + p.ClientID + "/account:" + p.Account
+	case p.ClientID != "":
+		return "client:" + p.ClientID
+	}
+	return "token:" + p.TokenName
+}
+
+// RateKey is the key of the principal's request budget: one per named
+// token, one per OAuth client (so minting more access tokens buys nothing).
+func (p *Principal) RateKey() string {
+	if p.ClientID != "" {
+		return "client\x00" + p.ClientID
+	}
+	return "token\x00" + p.Tenant + "\x00" + p.TokenName
 }
 
 // Can reports whether the principal holds scope.
@@ -59,7 +97,8 @@ func Hash(secret string) []byte {
 }
 
 // ParseScopes splits and checks a scope list ("scim:read scim:write" or
-// comma-separated). Empty means both.
+// comma-separated). Empty means both; "scim" (the IPSIE profile's single
+// scope) means both too.
 func ParseScopes(s string) ([]string, error) {
 	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 	if len(fields) == 0 {
@@ -72,8 +111,14 @@ func ParseScopes(s string) ([]string, error) {
 			if !slices.Contains(out, f) {
 				out = append(out, f)
 			}
+		case "scim":
+			for _, g := range []string{ScopeRead, ScopeWrite} {
+				if !slices.Contains(out, g) {
+					out = append(out, g)
+				}
+			}
 		default:
-			return nil, fmt.Errorf("unknown scope %q (want %s or %s)", f, ScopeRead, ScopeWrite)
+			return nil, fmt.Errorf("unknown scope %q (want %s, %s or scim)", f, ScopeRead, ScopeWrite)
 		}
 	}
 	return out, nil
@@ -82,15 +127,27 @@ func ParseScopes(s string) ([]string, error) {
 // Service checks bearer tokens against the store.
 type Service struct {
 	Store store.TokenStore
+	// OAuth, when set, checks OAuth access tokens too.
+	OAuth store.OAuthTokenStore
+	// Audit receives token creation and revocation.
+	Audit audit.Recorder
 	Now   func() time.Time
 
 	mu      sync.Mutex
 	touched map[string]time.Time
 }
 
-// NewService returns a Service over st.
+// NewService returns a Service over st. A store that also keeps OAuth
+// tokens or an audit trail (every store.Store does) is used for those.
 func NewService(st store.TokenStore) *Service {
-	return &Service{Store: st, Now: time.Now, touched: map[string]time.Time{}}
+	s := &Service{Store: st, Now: time.Now, touched: map[string]time.Time{}, Audit: audit.Nop{}}
+	if o, ok := st.(store.OAuthTokenStore); ok {
+		s.OAuth = o
+	}
+	if a, ok := st.(store.AuditStore); ok {
+		s.Audit = audit.New(a, nil)
+	}
+	return s
 }
 
 // CreateToken creates a named token and returns its secret, which is shown
@@ -109,20 +166,56 @@ func (s *Service) CreateToken(ctx context.Context, tenant, name string, scopes [
 	if err := s.Store.CreateToken(ctx, t); err != nil {
 		return "", nil, err
 	}
+	detail := "named token, scope=" + strings.Join(scopes, " ")
+	if t.Expires != nil {
+		detail += ", expires=" + t.Expires.Format(time.RFC3339)
+	}
+	s.Audit.Record(ctx, store.AuditEvent{Tenant: tenant, Actor: createdBy, Event: audit.TokenIssued, Object: "token:" + name, Detail: detail})
 	return secret, t, nil
 }
 
-var errBadToken = scimerr.New(scimerr.Unauthorized, "the bearer token is not valid")
+// RevokeToken revokes a named token.
+func (s *Service) RevokeToken(ctx context.Context, tenant, name, by string) error {
+	if err := s.Store.RevokeToken(ctx, tenant, name, s.Now()); err != nil {
+		return err
+	}
+	s.Audit.Record(ctx, store.AuditEvent{Tenant: tenant, Actor: by, Event: audit.TokenRevoked, Object: "token:" + name, Detail: "named token"})
+	return nil
+}
+
+// Refusal is why a bearer token was refused, with what is known of it for
+// the audit trail (never the secret).
+type Refusal struct {
+	Tenant string // "" when the token is unknown
+	Actor  string
+	Reason string
+	err    *scimerr.Error
+}
+
+func (r *Refusal) Error() string { return r.err.Error() }
+func (r *Refusal) Unwrap() error { return r.err }
+
+func refuse(tenant, actor, reason, detail string) *Refusal {
+	return &Refusal{Tenant: tenant, Actor: actor, Reason: reason, err: scimerr.New(scimerr.Unauthorized, "%s", detail)}
+}
+
+var errBadToken = refuse("", "", "unknown token", "the bearer token is not valid")
+
+// ErrNoToken is the refusal of a request without a bearer token.
+var ErrNoToken = scimerr.New(scimerr.Unauthorized, "an Authorization: Bearer token is required")
 
 // Authenticate checks an Authorization header value.
 func (s *Service) Authenticate(ctx context.Context, header string) (*Principal, error) {
 	scheme, secret, ok := strings.Cut(strings.TrimSpace(header), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil, scimerr.New(scimerr.Unauthorized, "an Authorization: Bearer token is required")
+		return nil, ErrNoToken
 	}
 	secret = strings.TrimSpace(secret)
 	if secret == "" || len(secret) > 512 {
 		return nil, errBadToken
+	}
+	if strings.HasPrefix(secret, AccessPrefix) && s.OAuth != nil {
+		return s.authenticateAccess(ctx, secret)
 	}
 	h := Hash(secret)
 	t, err := s.Store.TokenByHash(ctx, h)
@@ -139,10 +232,10 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*Principal, 
 	}
 	now := s.Now()
 	if t.Revoked != nil {
-		return nil, scimerr.New(scimerr.Unauthorized, "the bearer token has been revoked")
+		return nil, refuse(t.Tenant, "token:"+t.Name, "revoked", "the bearer token has been revoked")
 	}
 	if t.Expires != nil && !now.Before(*t.Expires) {
-		return nil, scimerr.New(scimerr.Unauthorized, "the bearer token has expired")
+		return nil, refuse(t.Tenant, "token:"+t.Name, "expired", "the bearer token has expired")
 	}
 	s.touch(ctx, h, now)
 	return &Principal{Tenant: t.Tenant, TokenName: t.Name, Scopes: t.Scopes}, nil
@@ -161,4 +254,28 @@ func (s *Service) touch(ctx context.Context, h []byte, now time.Time) {
 	s.touched[key] = now
 	s.mu.Unlock()
 	_ = s.Store.TouchToken(context.WithoutCancel(ctx), h, now)
+}
+
+// authenticateAccess checks an OAuth access token.
+func (s *Service) authenticateAccess(ctx context.Context, secret string) (*Principal, error) {
+	h := Hash(secret)
+	t, err := s.OAuth.OAuthToken(ctx, h)
+	if err != nil {
+		if scimerr.KindOf(err) == scimerr.NotFound {
+			return nil, errBadToken
+		}
+		return nil, err
+	}
+	p := &Principal{Tenant: t.Tenant, TokenName: "oauth:" + t.ClientName, Scopes: t.Scopes, ClientID: t.ClientID, Account: t.Subject}
+	if subtle.ConstantTimeCompare(t.Hash, h) != 1 || t.Kind != store.KindAccess {
+		// A refresh token is not a bearer token.
+		return nil, errBadToken
+	}
+	if t.Revoked != nil {
+		return nil, refuse(t.Tenant, p.Actor(), "revoked", "the access token has been revoked")
+	}
+	if !s.Now().Before(t.Expires) {
+		return nil, refuse(t.Tenant, p.Actor(), "expired", "the access token has expired")
+	}
+	return p, nil
 }

@@ -171,6 +171,9 @@ type Store interface {
 
 	TokenStore
 	TenantStore
+	ClientStore
+	OAuthTokenStore
+	AuditStore
 
 	// Secret returns the server secret with the given name, creating it
 	// with gen on first use. Every instance on one database gets the same
