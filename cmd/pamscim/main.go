@@ -70,6 +70,7 @@ func storeFlags(fs *pflag.FlagSet, c *app.Config) {
 	fs.StringVar(&c.Synchronous, "sqlite-synchronous", env("PAMSCIM_SQLITE_SYNCHRONOUS", "NORMAL"), "SQLite synchronous mode: NORMAL (survives a process crash) or FULL (also a power loss)")
 	fs.StringVar(&c.LogLevel, "log-level", env("PAMSCIM_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", env("PAMSCIM_LOG_FORMAT", "text"), "log format: text or json")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", env("PAMSCIM_SECRET_KEY_FILE", ""), "file of the AES-256 keys that encrypt privileged data secrets (env PAMSCIM_SECRET_KEY_FILE); default <data>/secret-keys, generated with mode 0600 on first start")
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -83,6 +84,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(serveCmd(), tokenCmd(), tenantCmd(), versionCmd())
+	root.AddCommand(pamCmds()...)
 	root.AddCommand(oauthCmd(), auditCmd())
 	addConfig(root)
 	return root
@@ -115,6 +117,9 @@ func serveCmd() *cobra.Command {
 	fs.StringVar(&c.Listen, "listen", env("PAMSCIM_LISTEN", "127.0.0.1:8080"), "address to listen on (env PAMSCIM_LISTEN)")
 	fs.StringVar(&c.BaseURL, "base-url", env("PAMSCIM_BASE_URL", ""), "absolute SCIM base URL for meta.location, e.g. https://scim.example.com/scim/v2 (env PAMSCIM_BASE_URL); derived from each request when empty")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", envInt("PAMSCIM_MAX_BODY", 10<<20), "largest request body in bytes (env PAMSCIM_MAX_BODY)")
+	fs.IntVar(&c.BulkMaxOperations, "bulk-max-operations", int(envInt("PAMSCIM_BULK_MAX_OPERATIONS", 1000)), "most operations in one /Bulk request (env PAMSCIM_BULK_MAX_OPERATIONS)")
+	fs.Int64Var(&c.BulkMaxPayload, "bulk-max-payload", envInt("PAMSCIM_BULK_MAX_PAYLOAD", 10<<20), "largest /Bulk request in bytes, at most --max-body (env PAMSCIM_BULK_MAX_PAYLOAD)")
+	fs.StringVar(&c.UnknownMembers, "unknown-members", env("PAMSCIM_UNKNOWN_MEMBERS", "ignore"), "member ids that do not exist: ignore (drop and log them) or reject (400 invalidValue) (env PAMSCIM_UNKNOWN_MEMBERS)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGTERM (env PAMSCIM_SHUTDOWN_TIMEOUT)")
 	limitFlags(fs, c)
 	securityFlags(fs, c)

@@ -283,8 +283,8 @@ func TestGroups(t *testing.T) {
 	}).want(t, 201)
 	inner := r.body["id"].(string)
 	m := get(r.body, "members.0").(map[string]any)
-	if m["value"] != u1 || m["type"] != "User" || m["display"] != "User One" || m["$ref"] != e.base+"/Users/"+u1 {
-		t.Fatalf("member: %v", m)
+	if m["value"] != u1 || m["type"] != "User" || m["display"] != "ignored" || m["$ref"] != e.base+"/Users/"+u1 {
+		t.Fatalf("member (display is the client's label): %v", m)
 	}
 	outer := e.createGroup("Outer", inner, u2)["id"].(string)
 	g := e.do("GET", "/Groups/"+outer, nil).want(t, 200).body
@@ -308,8 +308,11 @@ func TestGroups(t *testing.T) {
 	if types[inner] != "direct" || types[outer] != "indirect" || len(types) != 2 {
 		t.Fatalf("groups: %v", uu["groups"])
 	}
-	// A missing member is refused and nothing is created.
-	e.do("POST", "/Groups", map[string]any{"displayName": "Bad", "members": []any{map[string]any{"value": "no-such-user"}}}).want(t, 400, "invalidValue")
+	// A member that does not exist is dropped (--unknown-members ignore; see
+	// TestUnknownMembers for reject).
+	if b := e.do("POST", "/Groups", map[string]any{"displayName": "Bad", "members": []any{map[string]any{"value": "no-such-user"}}}).want(t, 201).body; b["members"] != nil {
+		t.Fatalf("unknown member kept: %v", b["members"])
+	}
 	e.do("POST", "/Groups", map[string]any{"displayName": "Bad", "members": []any{map[string]any{"display": "no value"}}}).want(t, 400, "invalidValue")
 	e.do("POST", "/Groups", map[string]any{"members": []any{}}).want(t, 400, "invalidValue")
 	// Okta's PUT of the whole group replaces the member list.
@@ -474,7 +477,22 @@ func TestTenantIsolation(t *testing.T) {
 	if l["totalResults"] != 1.0 {
 		t.Fatalf("acme sees %v users", l["totalResults"])
 	}
-	e.doToken(acme, "POST", "/Groups", map[string]any{"displayName": "x", "members": []any{map[string]any{"value": id}}}).want(t, 400, "invalidValue")
+	// Another tenant's user is as unknown as one that does not exist: dropped
+	// under --unknown-members ignore, refused under reject.
+	g := e.doToken(acme, "POST", "/Groups", map[string]any{"displayName": "x", "members": []any{map[string]any{"value": id}}}).want(t, 201).body
+	if g["members"] != nil {
+		t.Fatalf("a group holds another tenant's user: %v", g["members"])
+	}
+	strict := newEnv(t, api.Config{UnknownMembers: api.UnknownMembersReject})
+	if err := strict.st.CreateTenant(ctx, "acme", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	acme2, _, err := strict.au.CreateToken(ctx, "acme", "acme", []string{auth.ScopeRead, auth.ScopeWrite}, 0, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2 := strict.createUser("shared")["id"].(string)
+	strict.doToken(acme2, "POST", "/Groups", map[string]any{"displayName": "x", "members": []any{map[string]any{"value": id2}}}).want(t, 400, "invalidValue")
 }
 
 // The response bodies are valid JSON objects in every error case above; this

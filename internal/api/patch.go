@@ -39,7 +39,7 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, rt *schema.
 		if err := checkIfMatch(r, cur); err != nil {
 			return false, err
 		}
-		changed, t, err := patch.Apply(ctx, rt, cur, ops, tx)
+		changed, t, err := patch.Apply(ctx, rt, cur, ops, s.membersTx(r, rt, tx))
 		if err != nil {
 			return false, err
 		}

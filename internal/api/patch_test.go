@@ -51,9 +51,9 @@ func TestPatchReplays(t *testing.T) {
 	if g := e.do("GET", "/Groups/"+gid, nil).body; g["members"] != nil {
 		t.Fatalf("O22: %v", g["members"])
 	}
-	// Failures: a missing member, a bad path, a read-only attribute; nothing changes.
+	// Failures: a member's sub-attribute, a bad path, a read-only attribute; nothing changes.
 	before := e.do("GET", "/Groups/"+gid, nil).header.Get("ETag")
-	patch("/Groups/"+gid, `[{"op":"replace","path":"displayName","value":"renamed"},{"op":"add","path":"members","value":[{"value":"missing"}]}]`).want(t, 400, "invalidValue")
+	patch("/Groups/"+gid, `[{"op":"replace","path":"displayName","value":"renamed"},{"op":"add","path":"members","value":[{"value":"missing"}]},{"op":"replace","path":"members.type","value":"User"}]`).want(t, 400, "mutability")
 	patch("/Users/"+uid, `[{"op":"replace","path":"nope","value":"x"}]`).want(t, 400, "invalidPath")
 	patch("/Users/"+uid, `[{"op":"add","path":"groups","value":[{"value":"x"}]}]`).want(t, 400, "mutability")
 	patch("/Users/"+uid, `[{"op":"remove","path":"userName"}]`).want(t, 400)

@@ -62,6 +62,9 @@ func (s *Server) render(base string, rt *schema.ResourceType, res *store.Resourc
 		list := make([]any, 0, len(res.Members))
 		for _, m := range res.Members {
 			el := map[string]any{"value": m.ID, "type": m.Type}
+			if m.Kind != "" {
+				el["type"] = m.Kind
+			}
 			if mrt := s.reg.ResourceType(m.Type); mrt != nil {
 				el["$ref"] = s.location(base, mrt, m.ID)
 			}
@@ -102,6 +105,10 @@ func (s *Server) render(base string, rt *schema.ResourceType, res *store.Resourc
 // writeResource writes a single resource response with Location/ETag headers.
 func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, res *store.Resource, p *schema.Projection, status int) {
 	base := s.baseURL(r)
+	if err := s.pamDecorate(r.Context(), base, rt, []*store.Resource{res}, p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	loc := s.location(base, rt, res.ID)
 	w.Header().Set("ETag", res.ETag())
 	if status == http.StatusCreated {
@@ -173,37 +180,39 @@ func (s *Server) decodeResource(r *http.Request, rt *schema.ResourceType) (*sche
 }
 
 // decodeWrite reads what POST and PUT share: the projection, the normalised
-// body and the member ids it names.
-func (s *Server) decodeWrite(r *http.Request, rt *schema.ResourceType) (*schema.Projection, *schema.Input, []string, error) {
+// body and the members it names (with the labels the client gave them).
+func (s *Server) decodeWrite(r *http.Request, rt *schema.ResourceType) (*schema.Projection, *schema.Input, []store.Member, []string, error) {
 	p, err := projection(r, rt)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	in, err := s.decodeResource(r, rt)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	var members []string
+	var members []store.Member
+	var ids []string
 	if a := rt.RelAttr(schema.RelMembers); a != nil {
-		if members, err = memberIDs(in.Relational[a]); err != nil {
-			return nil, nil, nil, err
+		if members, ids, err = memberRefs(in.Relational[a]); err != nil {
+			return nil, nil, nil, nil, err
 		}
 	}
-	return p, in, members, nil
+	return p, in, members, ids, nil
 }
 
 // handleCreate handles POST /{endpoint} (RFC 7644 §3.3).
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) error {
-	p, in, members, err := s.decodeWrite(r, rt)
+	p, in, members, ids, err := s.decodeWrite(r, rt)
 	if err != nil {
 		return err
 	}
 	pr := principalOf(r.Context())
 	now := s.now().UTC()
-	res := &store.Resource{Tenant: pr.Tenant, Type: rt.Name, ID: uuid.NewString(), Doc: in.Doc, Version: 1, Created: now, Modified: now}
-	if err := s.store.Create(r.Context(), rt, res, members); err != nil {
+	res := &store.Resource{Tenant: pr.Tenant, Type: rt.Name, ID: uuid.NewString(), Doc: in.Doc, Version: 1, Created: now, Modified: now, Members: members}
+	if err := s.createWithMembers(r, rt, res, ids); err != nil {
 		return err
 	}
+	res.Members = nil
 	s.audited(r, rt, "create", res.ID)
 	return s.respond(w, r, rt, res, p.WithRequested(touchedAttrs(rt, in)), http.StatusCreated)
 }
@@ -268,7 +277,7 @@ func checkIfMatch(r *http.Request, cur *store.Resource) error {
 // replaces the resource; readOnly attributes are kept, writeOnly ones that
 // the body omits are kept, immutable ones must not change.
 func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) error {
-	p, in, members, err := s.decodeWrite(r, rt)
+	p, in, members, ids, err := s.decodeWrite(r, rt)
 	if err != nil {
 		return err
 	}
@@ -284,8 +293,14 @@ func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request, rt *schem
 		}
 		cur.Doc = next
 		if ma != nil {
-			if _, err := tx.SetMembers(ctx, members); err != nil {
+			tx = s.membersTx(r, rt, tx)
+			if _, err := tx.SetMembers(ctx, ids); err != nil {
 				return false, err
+			}
+			if labels := store.Labels(members); len(labels) > 0 {
+				if err := tx.LabelMembers(ctx, labels); err != nil {
+					return false, err
+				}
 			}
 		}
 		return false, nil // the store compares the documents itself

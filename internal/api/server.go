@@ -42,6 +42,9 @@ type Config struct {
 	// the body limit).
 	BulkMaxOperations int
 	BulkMaxPayload    int64
+	// UnknownMembers says what a write does with member ids that do not
+	// exist: UnknownMembersIgnore (default) or UnknownMembersReject.
+	UnknownMembers string
 	// Limits bound concurrency and request time (limits.go).
 	Limits Limits
 }
@@ -69,6 +72,9 @@ func New(reg *schema.Registry, st store.Store, au *auth.Service, cfg Config, log
 	}
 	if cfg.MaxCount <= 0 {
 		cfg.MaxCount = 1000
+	}
+	if cfg.UnknownMembers == "" {
+		cfg.UnknownMembers = UnknownMembersIgnore
 	}
 	if cfg.BulkMaxOperations <= 0 {
 		cfg.BulkMaxOperations = 1000

@@ -19,7 +19,9 @@ import (
 	"github.com/pamscim/pamscim/internal/api"
 	"github.com/pamscim/pamscim/internal/auth"
 	"github.com/pamscim/pamscim/internal/schema"
+	"github.com/pamscim/pamscim/internal/scimerr"
 	"github.com/pamscim/pamscim/internal/store"
+	"github.com/pamscim/pamscim/internal/store/postgres"
 	"github.com/pamscim/pamscim/internal/store/sqlite"
 )
 
@@ -30,9 +32,16 @@ type Config struct {
 	DatabaseURL  string
 	BaseURL      string
 	MaxBodyBytes int64
+	// Bulk limits and the unknown-member policy (api.Config).
+	BulkMaxOperations int
+	BulkMaxPayload    int64
+	UnknownMembers    string
 	Synchronous  string
 	LogLevel     string
 	LogFormat    string
+	// SecretKeyFile holds the keys that seal privileged data secrets
+	// (pam.go); empty means <data>/secret-keys, generated on first start.
+	SecretKeyFile string
 	// ShutdownTimeout bounds how long in-flight requests may run after a signal.
 	ShutdownTimeout time.Duration
 	Security        // TLS, rate limits, trusted proxies (security.go)
@@ -55,6 +64,14 @@ func (c *Config) Validate() error {
 	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
 		errs = append(errs, fmt.Errorf("--base-url must be an absolute http(s) URL, got %q", c.BaseURL))
 	}
+	switch c.UnknownMembers {
+	case "", api.UnknownMembersIgnore, api.UnknownMembersReject:
+	default:
+		errs = append(errs, fmt.Errorf("--unknown-members must be ignore or reject, not %q", c.UnknownMembers))
+	}
+	if c.BulkMaxOperations < 0 || c.BulkMaxPayload < 0 {
+		errs = append(errs, errors.New("--bulk-max-operations and --bulk-max-payload must not be negative"))
+	}
 	switch strings.ToLower(c.LogFormat) {
 	case "", "text", "json":
 	default:
@@ -76,13 +93,13 @@ func (c *Config) Logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// OpenStore opens the configured store.
-func OpenStore(ctx context.Context, c *Config, reg *schema.Registry) (store.Store, error) {
+// openStore opens the configured store; OpenStore (pam.go) adds the PAM guard.
+func openStore(ctx context.Context, c *Config, reg *schema.Registry) (store.Store, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	if c.DatabaseURL != "" {
-		return nil, errors.New("the PostgreSQL store is not available in this build yet; use --data for the embedded store")
+		return postgres.Open(ctx, c.DatabaseURL, reg)
 	}
 	return sqlite.Open(ctx, c.Data, reg, sqlite.Options{Synchronous: strings.ToUpper(c.Synchronous)})
 }
@@ -101,6 +118,12 @@ func Bootstrap(ctx context.Context, c *Config, st store.Store, au *auth.Service,
 		return err
 	}
 	secret, _, err := au.CreateToken(ctx, store.DefaultTenant, "bootstrap", []string{auth.ScopeRead, auth.ScopeWrite}, 0, "first start")
+	if scimerr.KindOf(err) == scimerr.Uniqueness {
+		// Another instance on the same database started at the same moment
+		// and made it; its token file is on its machine.
+		fmt.Fprintf(log, "pamscim: new store; another instance created the bootstrap token at the same time\n")
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("bootstrap token: %w", err)
 	}
@@ -127,7 +150,8 @@ func Serve(ctx context.Context, c *Config, stderr io.Writer, ready func(addr str
 	if err := Bootstrap(ctx, c, st, au, stderr); err != nil {
 		return err
 	}
-	srv := api.New(reg, st, au, api.Config{BaseURL: c.BaseURL, MaxBodyBytes: c.MaxBodyBytes, Limits: c.apiLimits()}, log)
+	srv := api.New(reg, st, au, api.Config{BaseURL: c.BaseURL, MaxBodyBytes: c.MaxBodyBytes, Limits: c.apiLimits(),
+		BulkMaxOperations: c.BulkMaxOperations, BulkMaxPayload: c.BulkMaxPayload, UnknownMembers: c.UnknownMembers}, log)
 	c.wireSecurity(ctx, srv, st, log)
 	hs := &http.Server{
 		Handler:        srv.Handler(),

@@ -16,6 +16,7 @@ import (
 // the store conformance suite; here only the calls matter. loads counts
 // Members calls so tests can prove a one-member change never reads the list.
 type fakeTx struct {
+	labels  map[string]string
 	members map[string]string // id → member type
 	exists  map[string]bool   // ids that exist in the tenant; nil means all
 	loads   int
@@ -71,6 +72,19 @@ func (f *fakeTx) AddMembers(_ context.Context, ids []string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+func (f *fakeTx) LabelMembers(_ context.Context, labels map[string]string) error {
+	f.calls = append(f.calls, "LabelMembers")
+	if f.labels == nil {
+		f.labels = map[string]string{}
+	}
+	for id, l := range labels {
+		if _, ok := f.members[id]; ok {
+			f.labels[id] = l
+		}
+	}
+	return nil
 }
 
 func (f *fakeTx) RemoveMembers(_ context.Context, ids []string) (int, error) {

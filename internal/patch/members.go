@@ -1,6 +1,8 @@
 package patch
 
 import (
+	"strings"
+
 	"github.com/pamscim/pamscim/internal/filter"
 	"github.com/pamscim/pamscim/internal/schema"
 	"github.com/pamscim/pamscim/internal/scimerr"
@@ -30,7 +32,7 @@ func (a *applier) members(op string, t target, v any) error {
 	}
 	switch op {
 	case OpAdd:
-		ids, err := memberValues(at, v)
+		ids, labels, err := memberValues(at, v)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
@@ -39,8 +41,9 @@ func (a *applier) members(op string, t target, v any) error {
 			return err
 		}
 		a.relChanged = a.relChanged || n > 0
+		return a.label(labels)
 	case OpReplace:
-		ids, err := memberValues(at, v)
+		ids, labels, err := memberValues(at, v)
 		if err != nil {
 			return err
 		}
@@ -49,6 +52,7 @@ func (a *applier) members(op string, t target, v any) error {
 			return err
 		}
 		a.relChanged = a.relChanged || ch
+		return a.label(labels)
 	case OpRemove:
 		var ids []string
 		switch {
@@ -62,7 +66,7 @@ func (a *applier) members(op string, t target, v any) error {
 			}
 		case v != nil:
 			var err error
-			if ids, err = memberValues(at, v); err != nil {
+			if ids, _, err = memberValues(at, v); err != nil {
 				return err
 			}
 		default:
@@ -83,6 +87,15 @@ func (a *applier) members(op string, t target, v any) error {
 		a.relChanged = a.relChanged || n > 0
 	}
 	return nil
+}
+
+// label records the names the client gave the members it added. The store
+// reports a change only when a label differs from the one kept.
+func (a *applier) label(labels map[string]string) error {
+	if len(labels) == 0 {
+		return nil
+	}
+	return a.tx.LabelMembers(a.ctx, labels)
 }
 
 // matchMembers reads the member list and returns the ids that satisfy f,
@@ -106,26 +119,77 @@ func (a *applier) matchMembers(f filter.Expr) ([]string, error) {
 }
 
 // memberValues validates a members value (a list of {"value": id, …}, one
-// such object, or bare ids) and returns the distinct ids in order. display
-// and $ref are ignored: Okta sends display, Entra sends "$ref": null.
-func memberValues(at *schema.Attribute, v any) ([]string, error) {
+// such object, or bare ids) and returns the distinct ids in order and the
+// labels (display) the client gave them. $ref is ignored (Entra sends
+// "$ref": null); Entra ID's validator names the member "displayName", which
+// is read as display.
+func memberValues(at *schema.Attribute, v any) ([]string, map[string]string, error) {
+	v = displayNameAsDisplay(v)
 	nv, err := schema.NormalizeValue(at, v)
 	if err != nil || nv == nil {
-		return nil, err
+		return nil, nil, err
 	}
 	list := nv.([]any)
 	ids := make([]string, 0, len(list))
 	seen := make(map[string]bool, len(list))
+	var labels map[string]string
 	for _, el := range list {
 		m, _ := el.(map[string]any)
 		id, ok := m["value"].(string)
 		if !ok {
-			return nil, scimerr.New(scimerr.InvalidValue, "every value of %s needs a \"value\" with the member's id", at.Name)
+			return nil, nil, scimerr.New(scimerr.InvalidValue, "every value of %s needs a \"value\" with the member's id", at.Name)
 		}
 		if !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
 		}
+		if d, _ := m["display"].(string); d != "" {
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			labels[id] = d
+		}
 	}
-	return ids, nil
+	return ids, labels, nil
+}
+
+// displayNameAsDisplay renames "displayName" to "display" in member objects
+// that have no display (Microsoft's Entra SCIM validator sends
+// {"displayName": "new User", "value": id} and expects the name back).
+func displayNameAsDisplay(v any) any {
+	fix := func(el any) any {
+		m, ok := el.(map[string]any)
+		if !ok {
+			return el
+		}
+		var dn any
+		found := false
+		for k, x := range m {
+			if strings.EqualFold(k, "display") {
+				return el
+			}
+			if strings.EqualFold(k, "displayName") {
+				dn, found = x, true
+			}
+		}
+		if !found {
+			return el
+		}
+		out := make(map[string]any, len(m))
+		for k, x := range m {
+			if !strings.EqualFold(k, "displayName") {
+				out[k] = x
+			}
+		}
+		out["display"] = dn
+		return out
+	}
+	if list, ok := v.([]any); ok {
+		out := make([]any, len(list))
+		for i, el := range list {
+			out[i] = fix(el)
+		}
+		return out
+	}
+	return fix(v)
 }

@@ -50,6 +50,19 @@ type ResourceType struct {
 	Relations map[*Attribute]Relation
 	// MemberTypes lists the resource types a RelMembers attribute may hold.
 	MemberTypes []string
+	// UniqueKey, when set, computes a per-tenant unique key from the
+	// document (a composite such as a permission's target and principal);
+	// the store keeps it where it keeps UniqueAttr's value. UniqueName
+	// says what it keeps unique, for the 409 detail.
+	UniqueKey  func(Doc) string
+	UniqueName string
+	// Sealed lists attribute paths that the store never keeps in the
+	// document: a store.Guard takes them out (encrypted) first, and the
+	// store refuses a document that still holds one.
+	Sealed []string
+	// ReadOnly types (the roles and entitlements catalogues) refuse writes
+	// over SCIM.
+	ReadOnly bool
 
 	reg *Registry
 }
@@ -293,6 +306,7 @@ func Default() *Registry {
 		Relations:   map[*Attribute]Relation{group.Attr("members"): RelMembers},
 		MemberTypes: []string{"User", "Group"},
 	})
+	addPAM(r)
 	return r
 }
 
@@ -319,8 +333,10 @@ func fixRFC(r *Registry) {
 	mustAttr(group, "displayName").Required = true
 	// A member without a value names nothing.
 	mustAttr(group, "members").Sub("value").Required = true
-	// members.display is used by every client and by the RFC's examples.
-	addSub(mustAttr(group, "members"), &Attribute{Name: "display", Type: TypeString, Mutability: ReadOnly, Returned: ReturnDefault, Description: "A human-readable name for the member, primarily used for display purposes."})
+	// members.display is used by every client and by the RFC's examples. A
+	// client may name the member as it adds it (immutable, like value and
+	// type); without a name it is the member's own display name.
+	addSub(mustAttr(group, "members"), &Attribute{Name: "display", Type: TypeString, Mutability: Immutable, Returned: ReturnDefault, Description: "A human-readable name for the member: the label the client gave it when adding it, else the member's own display name."})
 	// The examples give addresses a primary flag; the listing forgets it.
 	addSub(mustAttr(user, "addresses"), &Attribute{Name: "primary", Type: TypeBoolean, Description: "A Boolean value indicating the 'primary' or preferred attribute value for this attribute."})
 	// The prose of §4.1.2 adds "other" to the ims types.

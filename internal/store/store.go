@@ -10,10 +10,12 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/pamscim/pamscim/internal/schema"
+	"github.com/pamscim/pamscim/internal/scimerr"
 )
 
 // DefaultTenant is the tenant that exists in every store.
@@ -47,8 +49,45 @@ func ETag(v int64) string { return `W/"` + strconv.FormatInt(v, 10) + `"` }
 type Member struct {
 	ID      string
 	Type    string // resource type name of the member: "User" or "Group"
-	Display string // the member's display attribute, read at query time
+	// Display is the label the client gave the member when it added it, or
+	// else the member's own display attribute, read at query time. On
+	// Create, Resource.Members carries the client labels.
+	Display string
+	// Kind, when set, is shown as the element's type instead of Type
+	// (Container.privilegedData.type is the item's own type attribute).
+	Kind string
 }
+
+// Labels returns the client labels of ms by id (Create takes them from
+// Resource.Members).
+func Labels(ms []Member) map[string]string {
+	var out map[string]string
+	for _, m := range ms {
+		if m.Display != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[m.ID] = m.Display
+		}
+	}
+	return out
+}
+
+// MissingMembersError says that members named in a write do not exist in
+// the tenant. It is an InvalidValue error; callers that drop unknown
+// members (api's --unknown-members ignore) read IDs and try again without
+// them. AddMembers, SetMembers and Create report it before changing anything.
+type MissingMembersError struct{ IDs []string }
+
+func (e *MissingMembersError) Error() string {
+	if len(e.IDs) == 1 {
+		return fmt.Sprintf("member %q does not exist", e.IDs[0])
+	}
+	return fmt.Sprintf("members %q do not exist", e.IDs)
+}
+
+// Unwrap makes the error an InvalidValue for scimerr.KindOf.
+func (e *MissingMembersError) Unwrap() error { return scimerr.New(scimerr.InvalidValue, "%s", e.Error()) }
 
 // GroupRef is one group a resource belongs to.
 type GroupRef struct {
@@ -88,6 +127,10 @@ type Tx interface {
 	RemoveMembers(ctx context.Context, ids []string) (int, error)
 	// SetMembers replaces the whole member list; it reports whether it changed.
 	SetMembers(ctx context.Context, ids []string) (bool, error)
+	// LabelMembers records the labels (members.display) a client gave
+	// members, by id; an empty label clears one. Ids that are not members
+	// are skipped.
+	LabelMembers(ctx context.Context, labels map[string]string) error
 }
 
 // Query is a list request. Filter is an already bound filter expression

@@ -69,6 +69,8 @@ type DB struct {
 	// attr_values, per resource type name.
 	indexed map[string][]string
 	qcache  sync.Map
+	// guard enforces the rules across resources (internal/pam).
+	guard store.Guard
 }
 
 var _ store.Store = (*DB)(nil)
@@ -129,6 +131,16 @@ func columns(rt *schema.ResourceType, doc schema.Doc) (ext, ukey, dname sql.Null
 			ukey = sql.NullString{String: s, Valid: true}
 		}
 	}
+	if rt.UniqueKey != nil {
+		if k := rt.UniqueKey(doc); k != "" {
+			ukey = sql.NullString{String: k, Valid: true}
+		}
+	}
+	if rt.UniqueKey != nil {
+		if k := rt.UniqueKey(doc); k != "" {
+			ukey = sql.NullString{String: k, Valid: true}
+		}
+	}
 	if a := rt.DisplayAttr; a != nil {
 		if s, ok := doc[a.Name].(string); ok {
 			dname = sql.NullString{String: fold(s), Valid: true}
@@ -148,6 +160,9 @@ func (db *DB) indexedValues(rt *schema.ResourceType, doc schema.Doc) [][2]string
 	for _, p := range db.indexed[rt.Name] {
 		attr, sub, _ := strings.Cut(p, ".")
 		list, _ := doc[attr].([]any)
+		if m, ok := doc[attr].(map[string]any); ok {
+			list = []any{m} // a single-valued reference such as container.value
+		}
 		seen := map[string]bool{}
 		for _, el := range list {
 			m, _ := el.(map[string]any)
@@ -180,6 +195,9 @@ func decodeDoc(s string) (schema.Doc, error) {
 
 func (db *DB) uniqueErr(rt *schema.ResourceType, doc schema.Doc) error {
 	name, val := "unique attribute", ""
+	if rt.UniqueName != "" {
+		return scimerr.New(scimerr.Uniqueness, "a %s already exists", rt.UniqueName)
+	}
 	if rt.UniqueAttr != nil {
 		name = rt.UniqueAttr.Name
 		val, _ = doc[name].(string)
@@ -214,13 +232,22 @@ func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // Create stores a new resource with its initial members.
 func (db *DB) Create(ctx context.Context, rt *schema.ResourceType, r *store.Resource, members []string) error {
 	return db.withTx(ctx, func(tx *sql.Tx) error {
+		t := &txn{db: db, tx: tx, tenant: r.Tenant, id: r.ID, rt: rt, creating: true, pending: dedupe(members)}
+		if _, err := db.guardWrite(ctx, t, r, nil, t.pending); err != nil {
+			return err
+		}
+		t.creating = false
 		if err := db.insert(ctx, tx, rt, r); err != nil {
 			return err
 		}
 		if len(members) > 0 {
-			t := &txn{db: db, tx: tx, tenant: r.Tenant, id: r.ID, rt: rt}
 			if _, err := t.AddMembers(ctx, members); err != nil {
 				return err
+			}
+			if labels := store.Labels(r.Members); len(labels) > 0 {
+				if err := t.LabelMembers(ctx, labels); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -401,7 +428,7 @@ func (db *DB) groupsOfMany(ctx context.Context, q querier, tenant string, ids []
 }
 
 func (db *DB) members(ctx context.Context, q querier, tenant, id string) ([]store.Member, error) {
-	rows, err := q.QueryContext(ctx, db.q(`SELECT m.member_id, m.member_type, `+db.displayExpr("r")+`
+	rows, err := q.QueryContext(ctx, db.q(`SELECT m.member_id, m.member_type, coalesce(m.label, `+db.displayExpr("r")+`)
 		FROM members m LEFT JOIN resources r ON r.tenant = m.tenant AND r.id = m.member_id
 		WHERE m.tenant = $1 AND m.group_id = $2 ORDER BY m.member_id`), tenant, id)
 	if err != nil {
@@ -437,6 +464,15 @@ func (db *DB) Update(ctx context.Context, rt *schema.ResourceType, tenant, id st
 		if err != nil {
 			return err
 		}
+		old, err := decodeDoc(before)
+		if err != nil {
+			return err
+		}
+		sealed, err := db.guardWrite(ctx, t, cur, old, t.added)
+		if err != nil {
+			return err
+		}
+		changed = changed || sealed
 		after, err := encodeDoc(cur.Doc)
 		if err != nil {
 			return err
@@ -491,6 +527,9 @@ func (db *DB) Delete(ctx context.Context, rt *schema.ResourceType, tenant, id st
 				return err
 			}
 		}
+		if err := db.guardDelete(ctx, &txn{db: db, tx: tx, tenant: tenant, id: id, rt: rt}, cur); err != nil {
+			return err
+		}
 		now := micros(time.Now())
 		stmts := []string{
 			`UPDATE resources SET version = version + 1, modified = $3
@@ -498,6 +537,7 @@ func (db *DB) Delete(ctx context.Context, rt *schema.ResourceType, tenant, id st
 			`DELETE FROM members WHERE tenant = $1 AND member_id = $2`,
 			`DELETE FROM members WHERE tenant = $1 AND group_id = $2`,
 			`DELETE FROM attr_values WHERE tenant = $1 AND res_id = $2`,
+			`DELETE FROM pam_sealed WHERE tenant = $1 AND id = $2`,
 			`DELETE FROM resources WHERE tenant = $1 AND id = $2`,
 		}
 		for i, s := range stmts {
@@ -521,6 +561,11 @@ type txn struct {
 	tenant  string
 	id      string
 	changed bool
+	// creating: the resource row is not written yet; pending are the
+	// members it will get. added lists the members this write added.
+	creating bool
+	pending  []string
+	added    []string
 }
 
 func (t *txn) Members(ctx context.Context) ([]store.Member, error) {
@@ -607,11 +652,17 @@ func (t *txn) memberTypes(ctx context.Context, ids []string) (map[string]string,
 		[]any{t.tenant}, ids, func(id, rtype string) { types[id] = rtype }); err != nil {
 		return nil, err
 	}
+	var missing []string
 	for _, id := range ids {
-		typ, ok := types[id]
-		if !ok {
-			return nil, scimerr.New(scimerr.InvalidValue, "member %q does not exist", id)
+		if _, ok := types[id]; !ok {
+			missing = append(missing, id)
 		}
+	}
+	if len(missing) > 0 {
+		return nil, &store.MissingMembersError{IDs: missing}
+	}
+	for _, id := range ids {
+		typ := types[id]
 		allowed := false
 		for _, mt := range t.rt.MemberTypes {
 			allowed = allowed || mt == typ
@@ -646,14 +697,38 @@ func (t *txn) AddMembers(ctx context.Context, ids []string) (int, error) {
 		}
 		if _, err := t.tx.ExecContext(ctx, t.db.q(`INSERT INTO members (tenant, group_id, member_id, member_type) VALUES ($1, $2, $3, $4)`),
 			t.tenant, t.id, id, types[id]); err != nil {
+			if t.db.f.IsUnique(err) {
+				return n, t.memberTaken(ctx, id)
+			}
 			return n, fmt.Errorf("add member: %w", err)
 		}
+		t.added = append(t.added, id)
 		n++
 	}
 	if n > 0 {
 		t.changed = true
 	}
 	return n, nil
+}
+
+// LabelMembers sets the labels clients gave members; an empty label clears
+// one. Ids that are not members are skipped.
+func (t *txn) LabelMembers(ctx context.Context, labels map[string]string) error {
+	for id, label := range labels {
+		var v any
+		if label != "" {
+			v = label
+		}
+		res, err := t.tx.ExecContext(ctx, t.db.q(`UPDATE members SET label = $4 WHERE tenant = $1 AND group_id = $2 AND member_id = $3
+			AND label IS DISTINCT FROM $4`), t.tenant, t.id, id, v)
+		if err != nil {
+			return fmt.Errorf("label member: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			t.changed = true
+		}
+	}
+	return nil
 }
 
 func (t *txn) RemoveMembers(ctx context.Context, ids []string) (int, error) {
