@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T, reg *schema.Registry) store.Store
 		{"UpdateVersioning", testUpdateVersioning},
 		{"UpdateRollback", testUpdateRollback},
 		{"Members", testMembers},
+		{"MemberLabels", testMemberLabels},
+		{"MissingMembers", testMissingMembers},
 		{"NestedGroups", testNestedGroups},
 		{"DeleteCascades", testDeleteCascades},
 		{"ListPaging", testListPaging},
