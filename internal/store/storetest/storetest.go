@@ -43,6 +43,10 @@ func Run(t *testing.T, open func(t *testing.T, reg *schema.Registry) store.Store
 		{"ConcurrentMembers", testConcurrentMembers},
 		{"ConcurrentCreate", testConcurrentCreate},
 		{"ConcurrentUpdate", testConcurrentUpdate},
+		{"OAuthClients", testClients},
+		{"ServiceAccounts", testServiceAccounts},
+		{"RefreshRotation", testRefreshRotation},
+		{"Audit", testAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
