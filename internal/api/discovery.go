@@ -13,14 +13,15 @@ import (
 // the server does; the tests check each claim against behaviour.
 func (s *Server) spConfig(base string) map[string]any {
 	return map[string]any{
-		"schemas":          []string{schema.SPConfigURN},
-		"documentationUri": "https://github.com/pamscim/pamscim#readme",
-		"patch":            map[string]any{"supported": true},
-		"bulk":             s.bulkConfig(),
-		"filter":           map[string]any{"supported": true, "maxResults": s.cfg.MaxCount},
-		"changePassword":   map[string]any{"supported": false},
-		"sort":             map[string]any{"supported": true},
-		"etag":             map[string]any{"supported": true},
+		"schemas":              []string{schema.SPConfigURN},
+		"documentationUri":     "https://github.com/pamscim/pamscim#readme",
+		"patch":                map[string]any{"supported": true},
+		"bulk":                 s.bulkConfig(),
+		"filter":               map[string]any{"supported": true, "maxResults": s.cfg.MaxCount},
+		"changePassword":       map[string]any{"supported": false},
+		"sort":                 map[string]any{"supported": true},
+		"etag":                 map[string]any{"supported": true},
+		"RolesAndEntitlements": rolesAndEntitlements(),
 		"pagination": map[string]any{
 			"cursor": true, "index": true, "defaultPaginationMethod": "index",
 			"defaultPageSize": s.cfg.DefaultCount, "maxPageSize": s.cfg.MaxCount,

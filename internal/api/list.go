@@ -197,6 +197,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, rt *schema.Resourc
 	default:
 		return scimerr.New(scimerr.InvalidValue, "sortOrder must be ascending or descending, not %q", sr.SortOrder)
 	}
+	pamDefaultSort(rt, &q)
 	q.Count = s.cfg.DefaultCount
 	if sr.Count != nil {
 		q.Count = max(0, min(*sr.Count, s.cfg.MaxCount))
@@ -239,6 +240,9 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, rt *schema.Resourc
 		return err
 	}
 	base := s.baseURL(r)
+	if err := s.pamDecorate(r.Context(), base, rt, page.Resources, p); err != nil {
+		return err
+	}
 	items := make([][]byte, 0, len(page.Resources))
 	for _, res := range page.Resources {
 		items = append(items, s.render(base, rt, res, p))

@@ -72,7 +72,14 @@ type Elements struct {
 // DefaultIndexed lists, per resource type name, the multi-valued
 // sub-attributes whose folded values the store keeps in attr_values. The
 // store and the dialect must agree on it.
-var DefaultIndexed = map[string][]string{"User": {"emails.value"}}
+var DefaultIndexed = map[string][]string{
+	"User": {"emails.value"},
+	// PAM references: listing a container's permissions, or a user's, is
+	// an index probe instead of a scan of every permission.
+	"Container":                {"parent.value", "owner.value"},
+	"ContainerPermission":      {"container.value", "user.value", "group.value"},
+	"PrivilegedDataPermission": {"privilegedData.value", "user.value", "group.value"},
+}
 
 // SQLiteDialect is the Dialect of SQLite with the functions that
 // RegisterSQLiteFunctions installs.

@@ -355,7 +355,9 @@ func (c *compiler) source(rt *schema.ResourceType, p schema.Path, l *literal) (s
 	if p.Sub != nil && !safeKey(p.Sub.Name) {
 		return source{}, scimerr.New(scimerr.Internal, "filter: attribute name %q cannot be used in SQL", p.Sub.Name)
 	}
-	if a.MultiValued && p.Sub != nil && l != nil && l.kind == litString && !l.exact && c.d.Indexed(rt.Name, a.Name+"."+p.Sub.Name) && !p.IsExtension() {
+	// Indexed: a multi-valued sub-attribute (emails.value) or a
+	// single-valued reference (a PAM permission's container.value).
+	if p.Sub != nil && l != nil && l.kind == litString && !l.exact && c.d.Indexed(rt.Name, a.Name+"."+p.Sub.Name) && !p.IsExtension() {
 		return c.indexedSource(a.Name + "." + p.Sub.Name), nil
 	}
 	text := isText(leaf)

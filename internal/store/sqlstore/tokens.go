@@ -118,13 +118,18 @@ func (db *DB) CountTokens(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// CreateTenant creates a tenant.
+// CreateTenant creates a tenant with the default roles catalogue.
 func (db *DB) CreateTenant(ctx context.Context, name string, at time.Time) error {
-	_, err := db.wdb.ExecContext(ctx, db.q(`INSERT INTO tenants (name, created) VALUES ($1, $2)`), name, micros(at))
-	if err != nil && db.f.IsUnique(err) {
-		return scimerr.New(scimerr.Uniqueness, "tenant %q already exists", name)
-	}
-	return err
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO tenants (name, created) VALUES ($1, $2)`), name, micros(at))
+		if err != nil && db.f.IsUnique(err) {
+			return scimerr.New(scimerr.Uniqueness, "tenant %q already exists", name)
+		}
+		if err != nil {
+			return err
+		}
+		return db.seedCatalogue(ctx, tx, name, at)
+	})
 }
 
 // ListTenants lists tenants by name.
