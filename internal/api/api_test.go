@@ -24,7 +24,8 @@ func TestDiscovery(t *testing.T) {
 		t.Fatalf("ServiceProviderConfig: %v", sp)
 	}
 	rts := e.do("GET", "/ResourceTypes", nil).want(t, 200).body
-	if rts["totalResults"] != 2.0 {
+	// User and Group, the four PAM types, Role and Entitlement.
+	if rts["totalResults"] != 8.0 {
 		t.Fatalf("ResourceTypes: %v", rts)
 	}
 	for _, r := range rts["Resources"].([]any) {
@@ -39,7 +40,8 @@ func TestDiscovery(t *testing.T) {
 	}
 	e.do("GET", "/ResourceTypes/Nope", nil).want(t, 404)
 	ss := e.do("GET", "/Schemas", nil).want(t, 200).body
-	if ss["totalResults"] != 3.0 {
+	// RFC 7643's three, the PAM draft's five, Credential, SmartRule, Role, Entitlement.
+	if ss["totalResults"] != 12.0 {
 		t.Fatalf("Schemas: %v", ss["totalResults"])
 	}
 	us := e.do("GET", "/Schemas/"+schema.UserURN, nil).want(t, 200).body
