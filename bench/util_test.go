@@ -20,5 +20,8 @@ func TestMain(m *testing.M) {
 	if fix != nil {
 		fix.close()
 	}
+	if oauthF != nil {
+		oauthF.close()
+	}
 	os.Exit(code)
 }
