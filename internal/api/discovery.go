@@ -30,7 +30,7 @@ func (s *Server) spConfig(base string) map[string]any {
 		"authenticationSchemes": []map[string]any{{
 			"type":        "oauthbearertoken",
 			"name":        "OAuth Bearer Token",
-			"description": "Authentication with a named SCIM bearer token (pamscim token create) in the Authorization header.",
+			"description": "A bearer token in the Authorization header: a named SCIM token (pamscim token create) or an OAuth 2.0 access token from /scim/oauth/token (client_credentials, password, refresh_token; metadata at /.well-known/oauth-authorization-server).",
 			"specUri":     "https://www.rfc-editor.org/rfc/rfc6750",
 			"primary":     true,
 		}},

@@ -321,6 +321,12 @@ func TestAuditTrail(t *testing.T) {
 	e.scim(at, "PATCH", "/Users/"+uid, map[string]any{"schemas": []string{schema.PatchOpURN}, "Operations": []any{map[string]any{"op": "replace", "path": "active", "value": false}}})
 	e.scim(at, "PUT", "/Users/"+uid, newUser("audited"))
 	e.scim(at, "DELETE", "/Users/"+uid, nil)
+	// A Bulk operation is recorded like the request it stands for.
+	bulk := e.scim(at, "POST", "/Bulk", map[string]any{"schemas": []string{schema.BulkRequestURN}, "Operations": []any{
+		map[string]any{"method": "POST", "path": "/Groups", "bulkId": "g", "data": map[string]any{"schemas": []string{schema.GroupURN}, "displayName": "via bulk"}}}})
+	if bulk.status != 200 {
+		t.Fatalf("bulk: %d %s", bulk.status, bulk.raw)
+	}
 	e.post("/oauth2/revoke", form("token", r2.str("refresh_token")), id, secret)
 	e.scim(at, "GET", "/Users", nil) // refused: revoked
 	if _, _, err := e.au.CreateToken(ctx, store.DefaultTenant, "named", []string{auth.ScopeRead}, 0, "cli"); err != nil {
@@ -337,7 +343,7 @@ func TestAuditTrail(t *testing.T) {
 	}
 	want := []string{"client.created/success", "token.issued/success", "token.refused/failure", "token.refreshed/success",
 		"scim.create/success", "scim.patch/success", "scim.replace/success", "scim.delete/success",
-		"token.revoked/success", "token.refused/failure", "token.issued/success"}
+		"scim.create/success", "token.revoked/success", "token.refused/failure", "token.issued/success"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("events:\n got %v\nwant %v", got, want)
 	}
@@ -354,6 +360,9 @@ func TestAuditTrail(t *testing.T) {
 	if refused[0].Actor != "client:"+id || !strings.Contains(refused[0].Detail, "invalid_client") ||
 		refused[1].Actor != "client:"+id || !strings.Contains(refused[1].Detail, "revoked") {
 		t.Fatalf("refusals: %+v %+v", refused[0], refused[1])
+	}
+	if g := e.auditEvents(store.AuditQuery{Type: "Group"}); len(g) != 1 || g[0].Actor != "client:"+id || g[0].Object == "" {
+		t.Fatalf("bulk write: %+v", g)
 	}
 	if n := len(e.auditEvents(store.AuditQuery{Event: "token.", Outcome: "failure"})); n != 2 {
 		t.Fatalf("failures: %d", n)
