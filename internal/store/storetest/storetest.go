@@ -47,6 +47,9 @@ func Run(t *testing.T, open func(t *testing.T, reg *schema.Registry) store.Store
 		{"ServiceAccounts", testServiceAccounts},
 		{"RefreshRotation", testRefreshRotation},
 		{"Audit", testAudit},
+		{"PAM", testPAM},
+		{"PAMConcurrentPermission", testPAMConcurrentPermission},
+		{"PAMRotate", testPAMRotate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
