@@ -87,6 +87,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(pamCmds()...)
 	root.AddCommand(oauthCmd(), auditCmd())
 	root.AddCommand(exportCmd(), fulfillCmd(), verifyCmd())
+	root.AddCommand(dataCmds()...)
 	addConfig(root)
 	return root
 }
