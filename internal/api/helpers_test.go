@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +15,11 @@ import (
 	"github.com/pamscim/pamscim/internal/auth"
 	"github.com/pamscim/pamscim/internal/schema"
 	"github.com/pamscim/pamscim/internal/store"
-	"github.com/pamscim/pamscim/internal/store/sqlite"
 )
 
-// env is a real server on a real listener over a real SQLite file.
+// env is a real server on a real listener over a real store: a SQLite
+// file, or a PostgreSQL schema when PAMSCIM_TEST_BACKEND=postgres
+// (backend_test.go).
 type env struct {
 	t     *testing.T
 	srv   *httptest.Server
@@ -33,10 +33,7 @@ type env struct {
 func newEnv(t *testing.T, cfg ...api.Config) *env {
 	t.Helper()
 	reg := schema.Default()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "data"), reg, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t, reg)
 	au := auth.NewService(st)
 	tok, _, err := au.CreateToken(context.Background(), store.DefaultTenant, "test", []string{auth.ScopeRead, auth.ScopeWrite}, 0, "test")
 	if err != nil {
