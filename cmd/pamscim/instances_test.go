@@ -294,4 +294,3 @@ func names(body map[string]any) []string {
 	}
 	return out
 }
-
