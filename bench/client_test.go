@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -137,18 +138,39 @@ func serve(b *testing.B, bin, data string) *served {
 }
 
 // runChild runs a client command and returns its wall time, peak resident
-// set and output.
+// set and output. It also reports the child's CPU time (user+system) — the
+// client's own cost, apart from the server's and the machine's load — and
+// the largest live heap after any garbage collection (from GODEBUG=gctrace),
+// which unlike RSS does not depend on how far the collector lagged.
 func runChild(b *testing.B, bin string, args ...string) (time.Duration, int64, string) {
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
+	err := cmd.Run()
 	d := time.Since(start)
 	if err != nil {
-		b.Fatalf("%s %v: %v\n%s", bin, args, err, tail(string(out), 2000))
+		b.Fatalf("%s %v: %v\n%s\n%s", bin, args, err, tail(stdout.String(), 2000), tail(stderr.String(), 2000))
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return d, ru.Maxrss * 1024, string(out)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(cpu.Seconds(), "client-cpu-s")
+	live, gcs := 0, 0
+	for _, m := range gcLine.FindAllStringSubmatch(stderr.String(), -1) {
+		gcs++
+		if n, _ := strconv.Atoi(m[1]); n > live {
+			live = n
+		}
+	}
+	b.ReportMetric(float64(live), "max-live-heap-MB")
+	b.ReportMetric(float64(gcs), "GCs")
+	b.Logf("%s", tail(stdout.String(), 1500))
+	return d, ru.Maxrss * 1024, stdout.String()
 }
+
+// gcLine matches gctrace's "heap at start->heap at end->live heap MB".
+var gcLine = regexp.MustCompile(`\d+->\d+->(\d+) MB`)
 
 func tail(s string, n int) string {
 	if len(s) > n {
@@ -170,12 +192,16 @@ func BenchmarkExport(b *testing.B) {
 	fmt.Fprintf(os.Stderr, "seeded %d users in %d groups in %v\n", users, groups, time.Since(start).Round(time.Millisecond))
 	srv := serve(b, bin, data)
 	defer srv.stop()
-	for _, paging := range []string{"cursor", "index"} {
+	pagings := []string{"cursor", "index"}
+	if p := os.Getenv("PAMSCIM_BENCH_EXPORT_PAGING"); p != "" {
+		pagings = strings.Split(p, ",")
+	}
+	for _, paging := range pagings {
 		b.Run(paging, func(b *testing.B) {
 			for range b.N {
 				out := filepath.Join(dir, "out-"+paging)
 				d, rss, stdout := runChild(b, bin, "export", "--url", srv.url, "--token", srv.token, "--out", out,
-					"--connection", "Bench", "--entities", "Users,Groups", "--paging", paging, "--no-progress")
+					"--connection", "Bench", "--entities", "Users,Groups", "--paging", paging, "--no-progress", "--json")
 				rows := countRows(b, filepath.Join(out, "Bench_Users.csv"))
 				links := countRows(b, filepath.Join(out, "Bench_members_Groups.csv"))
 				if rows != users || links != users {

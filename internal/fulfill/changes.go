@@ -183,10 +183,10 @@ func Parse(r io.Reader, f Format) ([]*Change, error) {
 			if err == io.EOF {
 				break
 			}
-			line, _ := cr.FieldPos(0)
 			if err != nil {
-				return nil, fmt.Errorf("line %d: %w", line, err)
+				return nil, err // a *csv.ParseError names the line
 			}
+			line, _ := cr.FieldPos(0)
 			if len(rec) != len(header) {
 				errs = append(errs, fmt.Errorf("line %d: %d fields, the header has %d", line, len(rec), len(header)))
 				continue
