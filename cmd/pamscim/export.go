@@ -78,6 +78,11 @@ attribute ({attribute}:{sub-attribute} for complex ones), and one file per relat
 				parts = append(parts, fmt.Sprintf("%s %d (%d pages, %s paging%s)", e.Entity, e.Resources, e.Pages, e.Paging, mode))
 			}
 			fmt.Fprintf(out, "exported %s into %s in %s\n", strings.Join(parts, ", "), o.OutDir, sum.Duration.Round(time.Millisecond))
+			for _, e := range sum.Entities {
+				if e.TotalResults != e.Resources {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s: the server announced %d resources (totalResults) and returned %d — resources changed during the export, or its paging is faulty (try pamscim verify --only paging.)\n", e.Entity, e.TotalResults, e.Resources)
+				}
+			}
 			if !sum.NextSince.IsZero() {
 				fmt.Fprintf(out, "next incremental run: --since %s\n", sum.NextSince.Format(time.RFC3339))
 			}

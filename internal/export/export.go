@@ -59,12 +59,15 @@ type Options struct {
 
 // EntitySummary is what was exported of one entity.
 type EntitySummary struct {
-	Entity      string        `json:"entity"`
-	Resources   int           `json:"resources"`
-	Pages       int           `json:"pages"`
-	Paging      string        `json:"paging"`
-	Incremental bool          `json:"incremental"`
-	Duration    time.Duration `json:"durationNs"`
+	Entity    string `json:"entity"`
+	Resources int    `json:"resources"`
+	// TotalResults is what the server's first page promised; a walk that
+	// ends with fewer or more resources is reported, not hidden.
+	TotalResults int           `json:"totalResults"`
+	Pages        int           `json:"pages"`
+	Paging       string        `json:"paging"`
+	Incremental  bool          `json:"incremental"`
+	Duration     time.Duration `json:"durationNs"`
 }
 
 // FileSummary is one written file.
@@ -262,7 +265,7 @@ func exportEntity(ctx context.Context, c *client.Client, d *client.Discovery, e 
 	if st.Paging == client.PagingCursor {
 		paging = "cursor"
 	}
-	return &EntitySummary{Entity: e.endpoint, Resources: st.Resources, Pages: st.Pages, Paging: paging, Incremental: incremental, Duration: time.Since(start)}, nil
+	return &EntitySummary{Entity: e.endpoint, Resources: st.Resources, TotalResults: st.TotalResults, Pages: st.Pages, Paging: paging, Incremental: incremental, Duration: time.Since(start)}, nil
 }
 
 func isUsers(e entity) bool {
