@@ -10,9 +10,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pamscim/pamscim/internal/filter"
 	"github.com/pamscim/pamscim/internal/schema"
+	"github.com/pamscim/pamscim/internal/scimerr"
 	"github.com/pamscim/pamscim/internal/store"
 	"github.com/pamscim/pamscim/internal/store/postgres"
 	"github.com/pamscim/pamscim/internal/store/postgres/pgtest"
@@ -154,4 +156,47 @@ func TestOpenErrors(t *testing.T) {
 			t.Errorf("Open(%q): error shows the password: %v", u, err)
 		}
 	}
+}
+
+// TestValuesPostgresCannotStore: a NUL character, or an indexed value
+// longer than a btree entry, is the client's invalidValue, not a 500; and
+// nothing is stored.
+func TestValuesPostgresCannotStore(t *testing.T) {
+	ctx := context.Background()
+	reg := schema.Default()
+	s, err := postgres.Open(ctx, pgtest.Schema(t), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	user := reg.ResourceType("User")
+	now := time.Now()
+	for name, doc := range map[string]schema.Doc{
+		"NUL in a document value": {"userName": "nul", "title": "a\x00b"},
+		"NUL in a key column":     {"userName": "a\x00b"},
+		"huge indexed value":      {"userName": incompressible(9000)},
+	} {
+		r := &store.Resource{Tenant: store.DefaultTenant, Type: "User", ID: "id-" + strings.ReplaceAll(name, " ", "-"), Doc: doc, Version: 1, Created: now, Modified: now}
+		err := s.Create(ctx, user, r, nil)
+		if k := scimerr.KindOf(err); k != scimerr.InvalidValue {
+			t.Errorf("%s: got %v (%v), want InvalidValue", name, k, err)
+		}
+		if _, err := s.Get(ctx, user, store.DefaultTenant, r.ID, store.GetOptions{}); scimerr.KindOf(err) != scimerr.NotFound {
+			t.Errorf("%s: stored after all (%v)", name, err)
+		}
+	}
+}
+
+// incompressible returns n characters that PostgreSQL's index compression
+// cannot shrink below a btree entry's limit.
+func incompressible(n int) string {
+	var b strings.Builder
+	x := uint32(2463534242)
+	for b.Len() < n {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b.WriteByte("abcdefghijklmnopqrstuvwxyz0123456789"[x%36])
+	}
+	return b.String()
 }
