@@ -51,7 +51,7 @@ func BenchmarkInstances(b *testing.B) {
 		var st *sqlstore.DB
 		var err error
 		if setup.postgres {
-			loc = pgtest.Schema(b)
+			loc = pgtest.WithParam(b, pgtest.Schema(b), "pool_max_conns", "16")
 			// e.g. synchronous_commit=off: a server setting for the
 			// store's sessions, passed as a URL parameter.
 			if v := os.Getenv("PAMSCIM_BENCH_PG_PARAMS"); v != "" {

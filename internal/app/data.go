@@ -81,7 +81,7 @@ func appliedMigrations(ctx context.Context, c *Config) ([]string, error) {
 	var db *sql.DB
 	var err error
 	if c.DatabaseURL != "" {
-		db, err = sql.Open("pgx", c.DatabaseURL)
+		db, err = postgres.Connect(ctx, c.DatabaseURL)
 	} else {
 		path := filepath.Join(c.Data, sqlite.FileName)
 		if _, err := os.Stat(path); err != nil {

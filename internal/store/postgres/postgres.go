@@ -44,7 +44,7 @@ func Migrations() fs.FS {
 const migrateLock = `SELECT pg_advisory_xact_lock(31632567385385325)`
 
 // defaultMaxConns is the pool size when the URL sets no pool_max_conns:
-// pgxpool's own default (4 on a small machine) starves a busy server whose
+// pgxpool's default (4 on a small machine) starves a busy server whose
 // requests mostly wait on the network.
 const defaultMaxConns = 16
 
@@ -55,9 +55,9 @@ func IsURL(s string) bool {
 
 // Open connects to the database named by url and applies pending
 // migrations. The URL takes libpq's parameters (sslmode, sslrootcert,
-// sslcert, sslkey, connect_timeout, search_path, ...) and pgxpool's
-// (pool_max_conns, pool_min_conns, pool_max_conn_lifetime,
-// pool_max_conn_idle_time, pool_health_check_period).
+// sslcert, sslkey, connect_timeout, search_path, ...) and pgxpool's pool
+// sizes (pool_max_conns, default 16; pool_min_conns, the idle connections
+// kept at least; pool_max_conn_lifetime; pool_max_conn_idle_time).
 func Open(ctx context.Context, url string, reg *schema.Registry) (*sqlstore.DB, error) {
 	db, err := connect(ctx, url)
 	if err != nil {
@@ -79,26 +79,33 @@ func Migrate(ctx context.Context, db *sql.DB) ([]string, error) {
 	return applied, nil
 }
 
+// Connect opens a connection pool on the database named by url without
+// migrating it.
+func Connect(ctx context.Context, url string) (*sql.DB, error) { return connect(ctx, url) }
+
 func connect(ctx context.Context, url string) (*sql.DB, error) {
 	if !IsURL(url) {
 		return nil, fmt.Errorf("database URL must start with postgres://")
 	}
+	// pgxpool's parser takes the pool_* parameters out of the URL (pgx
+	// would send them to the server as settings); database/sql is the
+	// pool, so that closing the store closes its connections.
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx's message repeats the URL, password included.
 		return nil, fmt.Errorf("database URL: %s", redactErr(err, url))
 	}
+	maxConns := int(cfg.MaxConns)
 	if !strings.Contains(url, "pool_max_conns") {
-		cfg.MaxConns = defaultMaxConns
+		maxConns = defaultMaxConns
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: %s", redactErr(err, url))
-	}
-	db := stdlib.OpenDBFromPool(pool)
+	db := stdlib.OpenDB(*cfg.ConnConfig)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(max(int(cfg.MinConns), maxConns/2))
+	db.SetConnMaxLifetime(cfg.MaxConnLifetime)
+	db.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		pool.Close()
 		return nil, fmt.Errorf("postgres at %s: %s", Redact(url), redactErr(err, url))
 	}
 	return db, nil

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"database/sql"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -57,11 +56,7 @@ func TestConcurrentMigrate(t *testing.T) {
 			t.Errorf("instance %d: %v", i, err)
 		}
 	}
-	db, err := sql.Open("pgx", u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := pgtest.OpenURL(t, u)
 	var rows, distinct int
 	if err := db.QueryRow(`SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &distinct); err != nil {
 		t.Fatal(err)

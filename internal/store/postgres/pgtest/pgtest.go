@@ -20,7 +20,8 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // EnvVar names the server the PostgreSQL tests use.
@@ -88,18 +89,18 @@ func Schema(tb testing.TB) string {
 			time.Sleep(100 * time.Millisecond)
 		}
 	})
-	return WithSearchPath(tb, base, name)
+	return WithParam(tb, base, "search_path", name)
 }
 
-// WithSearchPath returns u with search_path set to schema.
-func WithSearchPath(tb testing.TB, u, schema string) string {
+// WithParam returns u with the query parameter key set to value.
+func WithParam(tb testing.TB, u, key, value string) string {
 	tb.Helper()
 	pu, err := url.Parse(u)
 	if err != nil {
 		tb.Fatalf("%s: %v", EnvVar, err)
 	}
 	q := pu.Query()
-	q.Set("search_path", schema)
+	q.Set(key, value)
 	pu.RawQuery = q.Encode()
 	return pu.String()
 }
@@ -108,10 +109,23 @@ func WithSearchPath(tb testing.TB, u, schema string) string {
 func Open(tb testing.TB) (*sql.DB, string) {
 	tb.Helper()
 	u := Schema(tb)
-	db, err := sql.Open("pgx", u)
+	return OpenURL(tb, u), u
+}
+
+// OpenURL opens a database/sql pool on u, which may carry pgxpool's
+// pool_* parameters (a plain sql.Open("pgx", u) would send them to the
+// server as settings, which it refuses); closed when the test ends.
+func OpenURL(tb testing.TB, u string) *sql.DB {
+	tb.Helper()
+	cfg, err := pgxpool.ParseConfig(u)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { db.Close() })
-	return db, u
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	tb.Cleanup(func() { db.Close(); pool.Close() })
+	return db
 }
