@@ -67,4 +67,9 @@
 // r.id". The hot columns (ukey, dname, ext_id, active, created, modified)
 // and attr_values (for DefaultIndexed) must be kept exactly as the store's
 // documentation of the table layout says, folded with strings.ToLower.
+//
+// On PostgreSQL use Postgres instead of SQLite, with $1 and $2 for the
+// tenant and type, after the store's migrations created the functions in
+// PostgresFunctions (scim_fold: Go's folding as a translate() table, not
+// lower(); scim_time). Its text keys are COLLATE "C" and doc is jsonb.
 package filter
