@@ -271,6 +271,12 @@ func TestContainerRules(t *testing.T) {
 			t.Errorf("item %v, want type %q", m, want)
 		}
 	}
+	// A PUT that omits privilegedData (returned only on request) keeps the
+	// items; one that sends an empty list clears them.
+	e.do("PUT", "/Containers/"+id(child), map[string]any{"name": "Admin Accounts", "parent": map[string]any{"value": id(root)}}).want(t, 200)
+	if n := len(asList(e.do("GET", "/Containers/"+id(child)+"?attributes=privilegedData", nil).want(t, 200).body["privilegedData"])); n != 2 {
+		t.Fatalf("a PUT without privilegedData left %d items", n)
+	}
 	// An item belongs to at most one static container.
 	e.do("PATCH", "/Containers/"+id(root), patchOp("add", "privilegedData", []any{map[string]any{"value": id(a)}})).want(t, 409, "uniqueness")
 	e.do("POST", "/Containers", map[string]any{"name": "other", "privilegedData": []any{map[string]any{"value": id(b)}}}).want(t, 409, "uniqueness")
@@ -285,6 +291,10 @@ func TestContainerRules(t *testing.T) {
 	got = e.do("GET", "/Containers/"+id(child)+"?attributes=privilegedData", nil).want(t, 200)
 	if n := len(asList(got.body["privilegedData"])); n != 1 {
 		t.Fatalf("after deleting an item the container lists %d", n)
+	}
+	e.do("PUT", "/Containers/"+id(child), map[string]any{"name": "Admin Accounts", "parent": map[string]any{"value": id(root)}, "privilegedData": []any{}}).want(t, 200)
+	if _, ok := e.do("GET", "/Containers/"+id(child)+"?attributes=privilegedData", nil).want(t, 200).body["privilegedData"]; ok {
+		t.Fatal("a PUT with an empty privilegedData kept the items")
 	}
 	// Deleting the owner leaves the container without one.
 	e.do("DELETE", "/Users/"+id(owner), nil).want(t, 204)

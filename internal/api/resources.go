@@ -292,7 +292,10 @@ func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request, rt *schem
 			return false, err
 		}
 		cur.Doc = next
-		if ma != nil {
+		// A relational attribute returned only on request (a container's
+		// items) is kept when the PUT omits it: a client that replaces
+		// what it read by default never saw it.
+		if _, sent := in.Relational[ma]; ma != nil && (sent || ma.Returned != schema.ReturnRequest) {
 			tx = s.membersTx(r, rt, tx)
 			if _, err := tx.SetMembers(ctx, ids); err != nil {
 				return false, err
