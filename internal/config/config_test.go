@@ -146,3 +146,19 @@ func TestParse(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+// FuzzParse: no input crashes the parser, and whatever it accepts resolves
+// against a flag set without panicking.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"", "listen: :1\n", "a: [1, 2]\n", "- x\n", "k: {a: 1}\n", "listen: &a x\nmax-body: *a\n", "? [a]\n: b\n", "listen:\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		file, err := config.Parse("f.yaml", raw)
+		if err != nil {
+			return
+		}
+		var s settings
+		_ = config.Resolve(flags(&s), file, known, env(nil))
+	})
+}
