@@ -97,6 +97,8 @@ type fault struct {
 	req func(r *http.Request) bool
 	// res rewrites pamscim's answer.
 	res func(r *http.Request, w *recorded)
+	// wrap, when set, replaces the handler (faults that need to call it).
+	wrap func(h http.Handler) http.Handler
 	// caught are the checks that must FAIL because of it.
 	caught []string
 }
@@ -252,6 +254,14 @@ var faults = []fault{
 			}
 		}
 	}, caught: []string{"dialect.entra-manager-string"}},
+	{name: "sortBy ignored", req: func(r *http.Request) bool {
+		q := r.URL.Query()
+		q.Del("sortBy")
+		q.Del("sortOrder")
+		r.URL.RawQuery = q.Encode()
+		return true
+	}, caught: []string{"sort.sort-by"}},
+	{name: "member adds by read-modify-write", wrap: readModifyWrite, caught: []string{"patch.concurrent-members"}},
 	{name: "undeclared attribute returned", res: func(r *http.Request, w *recorded) {
 		if r.Method == "GET" && strings.Contains(r.URL.Path, "/Users/") && w.status == 200 {
 			m := w.json()
@@ -261,8 +271,44 @@ var faults = []fault{
 	}, caught: []string{"discovery.schema-matches-behaviour"}},
 }
 
+// readModifyWrite turns a PATCH that adds members into what a naive server
+// does: read the group, add in memory, write the whole list back — so that
+// concurrent adds overwrite each other.
+func readModifyWrite(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != "PATCH" || !strings.Contains(r.URL.Path, "/Groups/") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		var p struct{ Operations []map[string]any }
+		json.Unmarshal(b, &p)
+		if len(p.Operations) != 1 || p.Operations[0]["op"] != "add" || p.Operations[0]["path"] != "members" {
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			h.ServeHTTP(w, r)
+			return
+		}
+		get := httptest.NewRequest("GET", r.URL.Path, nil)
+		get.Header = r.Header.Clone()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, get)
+		var g map[string]any
+		json.Unmarshal(rec.Body.Bytes(), &g)
+		ms, _ := g["members"].([]any)
+		ms = append(ms, p.Operations[0]["value"].([]any)...)
+		time.Sleep(30 * time.Millisecond) // the window in which other adds are lost
+		put, _ := json.Marshal(map[string]any{"schemas": g["schemas"], "displayName": g["displayName"], "members": ms})
+		pr := httptest.NewRequest("PUT", r.URL.Path, bytes.NewReader(put))
+		pr.Header = r.Header.Clone()
+		h.ServeHTTP(w, pr)
+	})
+}
+
 // broken wraps pamscim's handler with one fault.
 func broken(h http.Handler, f fault) http.Handler {
+	if f.wrap != nil {
+		h = f.wrap(h)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &recorded{status: 200, header: http.Header{}}
 		pass := true
@@ -289,8 +335,7 @@ func broken(h http.Handler, f fault) http.Handler {
 }
 
 // TestVerifyCatchesSeededFaults: each fault of the broken server is caught
-// by the checks named for it, and a run against the faulty server never
-// fails the checks the fault cannot touch... of the named ones at least.
+// by the checks named for it (they FAIL, with the fault in their detail).
 func TestVerifyCatchesSeededFaults(t *testing.T) {
 	s := scimtest.Start(t)
 	for _, f := range faults {
@@ -321,9 +366,8 @@ func TestVerifyCatchesSeededFaults(t *testing.T) {
 	}
 }
 
-// Faults must not leak into the next subtest's store: the broken server's
-// defects that skip deletes leave resources, so each subtest counts only its
-// own checks. This test checks the cleanup deletes only what the run made.
+// TestCleanupTouchesOnlyItsOwn: against a server that ignores filters, the
+// cleanup's sweep sees every user, and must still delete only its own.
 func TestCleanupTouchesOnlyItsOwn(t *testing.T) {
 	s := scimtest.Start(t)
 	c := newClient(t, s.URL, s.Token)
