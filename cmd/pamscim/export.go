@@ -32,7 +32,7 @@ attribute ({attribute}:{sub-attribute} for complex ones), and one file per relat
 (meta.lastModified); the summary prints the --since for the next run.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client()
+			c, err := cf.connect(cmd)
 			if err != nil {
 				return err
 			}

@@ -50,7 +50,7 @@ object per line, e.g. {"op":"create","userName":"a","attributes":{"name:givenNam
 			if f != fulfill.CSV && f != fulfill.JSONLines {
 				return usageError{fmt.Errorf("--format %q: want csv or jsonl", format)}
 			}
-			c, err := cf.client()
+			c, err := cf.connect(cmd)
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/pamscim/pamscim/internal/client"
@@ -92,6 +93,19 @@ func (f *clientFlags) client() (*client.Client, error) {
 	c, err := client.New(client.Config{BaseURL: f.url, Auth: a, Timeout: f.timeout, Retry: client.RetryPolicy{MaxRetries: retries}, UserAgent: "pamscim/" + version})
 	if err != nil {
 		return nil, usageError{err}
+	}
+	return c, nil
+}
+
+// connect builds the client and completes a base URL given without /v2, as
+// seed 004's connector takes it, saying so on stderr.
+func (f *clientFlags) connect(cmd *cobra.Command) (*client.Client, error) {
+	c, err := f.client()
+	if err != nil {
+		return nil, err
+	}
+	if changed, _ := c.ResolveBase(cmd.Context()); changed {
+		fmt.Fprintf(cmd.ErrOrStderr(), "note: no SCIM service at %s; using %s\n", f.url, c.BaseURL())
 	}
 	return c, nil
 }

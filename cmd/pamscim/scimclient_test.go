@@ -84,6 +84,11 @@ func TestClientCommands(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(outDir, "IDM_members_Groups.csv")); err != nil {
 		t.Fatal(err)
 	}
+	// A base given without /v2, as seed 004's Server setting is, is completed.
+	_, errOut, err := run(t, "verify", "--url", "http://"+addr+"/scim", "--token", strings.TrimSpace(string(tok)), "--only", "discovery.")
+	if err != nil || !strings.Contains(errOut, "using "+url) {
+		t.Fatalf("base without /v2: %v %q", err, errOut)
+	}
 	// Bad usage is exit status 2.
 	for _, args := range [][]string{
 		{"export", "--url", url, "--connection", "bad_name"},

@@ -31,7 +31,7 @@ exit status is 1 when a check failed or something could not be cleaned up.`,
 				}
 				return tw.Flush()
 			}
-			c, err := cf.client()
+			c, err := cf.connect(cmd)
 			if err != nil {
 				return err
 			}

@@ -362,3 +362,22 @@ func TestIndexWalkStopsOnEmptyPage(t *testing.T) {
 		t.Fatalf("%v %+v calls %d", err, st, calls.Load())
 	}
 }
+
+// A base given without /v2 (as seed 004's Server setting is) is completed.
+func TestResolveBase(t *testing.T) {
+	s := scimtest.Start(t)
+	ctx := context.Background()
+	c := newClient(t, s.Root+"/scim", client.Bearer(s.Token))
+	changed, err := c.ResolveBase(ctx)
+	if err != nil || !changed || c.BaseURL() != s.URL {
+		t.Fatalf("changed %v err %v base %s", changed, err, c.BaseURL())
+	}
+	c2 := newClient(t, s.URL, client.Bearer(s.Token))
+	if changed, _ := c2.ResolveBase(ctx); changed || c2.BaseURL() != s.URL {
+		t.Fatal("a correct base was changed")
+	}
+	c3 := newClient(t, s.Root+"/nothing", client.Bearer(s.Token))
+	if changed, _ := c3.ResolveBase(ctx); changed {
+		t.Fatal("a base with nothing under /v2 was changed")
+	}
+}

@@ -236,3 +236,24 @@ func (d *Discovery) ResourceType(n string) *ResourceType {
 
 // Schema returns a schema by URN.
 func (d *Discovery) Schema(urn string) *Schema { return d.Schemas[strings.ToLower(urn)] }
+
+// ResolveBase accepts a base URL given as seed 004's connector takes it —
+// the SCIM endpoints "excluding /v2": when /ServiceProviderConfig is not
+// found at the base and the base does not already end in /v2, it tries
+// base/v2 and keeps it if the server answers there. It reports whether the
+// base changed. Call it before the client is shared between goroutines.
+func (c *Client) ResolveBase(ctx context.Context) (bool, error) {
+	_, err := c.ServiceProviderConfig(ctx)
+	if err == nil || StatusOf(err) != http.StatusNotFound || strings.HasSuffix(strings.TrimRight(c.base.Path, "/"), "/v2") {
+		return false, nil
+	}
+	alt := *c.base
+	alt.Path = strings.TrimRight(alt.Path, "/") + "/v2"
+	old := c.base
+	c.base = &alt
+	if _, err2 := c.ServiceProviderConfig(ctx); err2 != nil {
+		c.base = old
+		return false, nil
+	}
+	return true, nil
+}
