@@ -23,5 +23,8 @@ func TestMain(m *testing.M) {
 	if oauthF != nil {
 		oauthF.close()
 	}
+	if pamF != nil {
+		pamF.close()
+	}
 	os.Exit(code)
 }
