@@ -796,3 +796,63 @@ func TestEffectiveAccess(t *testing.T) {
 }
 
 func nowUTC() time.Time { return time.Now().UTC() }
+
+// TestPAMCursorAndBulk: cursor paging over PrivilegedDataPermissions keeps
+// their default order, and a Bulk request builds a container, an item and
+// a permission that refer to each other by bulkId.
+func TestPAMCursorAndBulk(t *testing.T) {
+	e := newPAMEnv(t)
+	u := e.createUser("carol")
+	for i := 0; i < 5; i++ {
+		it := e.item("item "+itoa(i), "credential")
+		e.perm("pd", id(it), "user", id(u), "View").want(t, 201)
+	}
+	var seq []string
+	next := ""
+	for page := 0; page < 10; page++ {
+		r := e.do("GET", "/PrivilegedDataPermissions?count=2&cursor="+next, nil).want(t, 200)
+		for _, x := range asList(r.body["Resources"]) {
+			seq = append(seq, get(x, "privilegedData.value").(string))
+		}
+		nc, ok := r.body["nextCursor"].(string)
+		if !ok {
+			break
+		}
+		next = nc
+	}
+	if len(seq) != 5 {
+		t.Fatalf("cursor walk saw %d permissions", len(seq))
+	}
+	for i := 1; i < len(seq); i++ {
+		if seq[i-1] > seq[i] {
+			t.Fatalf("cursor walk out of privilegedData.value order: %v", seq)
+		}
+	}
+
+	bulk := map[string]any{"schemas": []string{schema.BulkRequestURN}, "Operations": []any{
+		map[string]any{"method": "POST", "path": "/ContainerPermissions", "bulkId": "p1", "data": map[string]any{
+			"container": map[string]any{"value": "bulkId:c1"}, "user": map[string]any{"value": id(u)}, "rights": []string{"Owner"}}},
+		map[string]any{"method": "POST", "path": "/Containers", "bulkId": "c1", "data": map[string]any{
+			"name": "Bulk safe", "privilegedData": []any{map[string]any{"value": "bulkId:i1"}}}},
+		map[string]any{"method": "POST", "path": "/PrivilegedData", "bulkId": "i1", "data": map[string]any{
+			"name": "bulk item", schema.CredentialURN: map[string]any{"secret": "bulk-secret-value-1234"}}},
+	}}
+	r := e.do("POST", "/Bulk", bulk).want(t, 200)
+	for _, op := range asList(r.body["Operations"]) {
+		if get(op, "status") != "201" {
+			t.Fatalf("bulk operation: %v", op)
+		}
+	}
+	cs := e.do("GET", `/Containers?filter=`+urlq(`name eq "Bulk safe"`)+"&attributes=privilegedData,name", nil).want(t, 200)
+	c := asList(cs.body["Resources"])[0].(map[string]any)
+	if n := len(asList(c["privilegedData"])); n != 1 {
+		t.Fatalf("bulk container holds %d items", n)
+	}
+	ps := e.do("GET", `/ContainerPermissions?filter=`+urlq(`container.value eq "`+id(c)+`"`), nil).want(t, 200)
+	if ps.body["totalResults"] != float64(1) {
+		t.Fatalf("bulk permission: %s", ps.raw)
+	}
+	if bytes.Contains(e.responses.Bytes(), []byte("bulk-secret-value-1234")) || bytes.Contains(e.logs.Bytes(), []byte("bulk-secret-value-1234")) {
+		t.Fatal("a Bulk response or log line carried the secret")
+	}
+}
