@@ -69,7 +69,15 @@ func newPAMEnv(t *testing.T) *pamEnv {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "data")
 	reg := schema.Default()
-	st, err := sqlite.Open(ctx, dir, reg, sqlite.Options{})
+	// On SQLite the database is opened here, in dir beside the key file,
+	// so that the secret scan can read every file of the data directory.
+	var st store.Store
+	var err error
+	if onSQLite() {
+		st, err = sqlite.Open(ctx, dir, reg, sqlite.Options{})
+	} else {
+		st = openTestStore(t, reg)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +104,11 @@ func newPAMEnv(t *testing.T) *pamEnv {
 	}
 	e := &env{t: t, srv: srv, st: st, au: au, token: tok, base: srv.URL + "/scim/v2", api: s}
 	return &pamEnv{env: e, dir: dir, box: box, reg: reg, svc: svc, logs: logs, responses: responses}
+}
+
+func onSQLite() bool {
+	b := os.Getenv(backendEnv)
+	return b == "" || b == "sqlite"
 }
 
 func (e *pamEnv) container(name string, extra ...map[string]any) map[string]any {
@@ -571,6 +584,10 @@ func TestCredentialSecretNeverLeaves(t *testing.T) {
 		}
 	}
 	// Nor is it on disk in plain text: the database, its WAL, the key file.
+	// (On PostgreSQL the store conformance suite checks the stored rows.)
+	if !onSQLite() {
+		return
+	}
 	e.st.Close()
 	files, _ := filepath.Glob(filepath.Join(e.dir, "*"))
 	if len(files) < 2 {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/pamscim/pamscim/internal/filter"
 	"github.com/pamscim/pamscim/internal/schema"
-	"github.com/pamscim/pamscim/internal/scimerr"
 	"github.com/pamscim/pamscim/internal/store"
 )
 
@@ -216,9 +215,6 @@ func (s *Service) Decorate(ctx context.Context, base string, rt *schema.Resource
 	}
 	return nil
 }
-
-// errNotPAM is returned by commands on a store without PAM support.
-var errNotPAM = scimerr.New(scimerr.NotImplemented, "this store does not keep PAM resources")
 
 // mustBind binds a filter built here from quoted values; a failure is a
 // programming error.
