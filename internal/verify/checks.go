@@ -17,6 +17,7 @@ var checks = []Check{
 	{"discovery.service-provider-config", "RFC 7643 §5", "ServiceProviderConfig is served with its schema and every feature object", checkSPConfig},
 	{"discovery.resource-types", "RFC 7643 §6", "ResourceTypes lists User and Group with endpoints and schemas", checkResourceTypes},
 	{"discovery.schemas", "RFC 7643 §7", "Schemas holds every schema and extension a resource type names", checkSchemas},
+	{"discovery.endpoints-answer", "RFC 7643 §6", "every advertised resource type's endpoint answers a list request", checkEndpointsAnswer},
 	{"discovery.schema-matches-behaviour", "RFC 7643 §7", "attributes the server returns for a User are declared in /Schemas", checkSchemaMatches},
 
 	// CRUD.
@@ -189,6 +190,22 @@ func checkSchemas(r *run) error {
 	}
 	if a := u.Attr("userName"); a.Uniqueness != "server" && a.Uniqueness != "global" {
 		return failf("userName has uniqueness %q, RFC 7643 §4.1.1 says server", a.Uniqueness)
+	}
+	return nil
+}
+
+func checkEndpointsAnswer(r *run) error {
+	d, err := r.discovery()
+	if err != nil {
+		return err
+	}
+	if len(d.ResourceTypes) == 0 {
+		return failf("/ResourceTypes is missing or empty")
+	}
+	for _, rt := range d.ResourceTypes {
+		if _, _, _, err := r.list(rt.Endpoint, q("count", "1")); err != nil {
+			return fmt.Errorf("resource type %s: %w", rt.Name, err)
+		}
 	}
 	return nil
 }
