@@ -226,6 +226,9 @@ func exportEntity(ctx context.Context, c *client.Client, d *client.Discovery, e 
 		}
 		lo.Extra[k] = vs
 	}
+	if lay.needRequest && lo.Extra.Get("attributes") == "" && lo.Extra.Get("excludedAttributes") == "" {
+		lo.Attributes = append([]string{"externalId"}, lay.request...)
+	}
 	incremental := !opt.Since.IsZero() && isUsers(e)
 	if incremental {
 		since := fmt.Sprintf("meta.lastModified ge %q", opt.Since.UTC().Format(time.RFC3339Nano))

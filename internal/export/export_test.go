@@ -391,3 +391,52 @@ func TestSplitCell(t *testing.T) {
 		}
 	}
 }
+
+// Containers: what each holds goes to <connection>_privilegedData_Containers.csv,
+// although pamscim returns privilegedData only on request.
+func TestExportContainers(t *testing.T) {
+	s := scimtest.Start(t)
+	c := newClient(t, s.URL, s.Token)
+	ctx := context.Background()
+	var pds []string
+	for i := range 3 {
+		r, err := c.Create(ctx, "/PrivilegedData", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:pam:1.0:PrivilegedData"}, "name": fmt.Sprintf("root@host%d", i), "type": "password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pds = append(pds, r.Resource.ID())
+	}
+	var items []any
+	for _, id := range pds {
+		items = append(items, map[string]any{"value": id})
+	}
+	safe, err := c.Create(ctx, "/Containers", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:pam:1.0:Container"}, "name": "Safe1", "type": "safe", "privilegedData": items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := export.Run(ctx, c, export.Options{Connection: "PAM", OutDir: dir, Entities: []string{"Containers", "PrivilegedData"}}); err != nil {
+		t.Fatal(err)
+	}
+	h, links := readCSV(t, filepath.Join(dir, "PAM_privilegedData_Containers.csv"))
+	var got []string
+	for _, l := range links {
+		if l["value"] != safe.Resource.ID() {
+			t.Fatalf("link row %v", l)
+		}
+		got = append(got, l["MemberId"])
+	}
+	sort.Strings(got)
+	sort.Strings(pds)
+	if !slices.Equal(h, []string{"value", "MemberId"}) || !slices.Equal(got, pds) {
+		t.Fatalf("privilegedData links %v, want %v", got, pds)
+	}
+	ch, cs := readCSV(t, filepath.Join(dir, "PAM_Containers.csv"))
+	if len(cs) != 1 || cs[0]["name"] != "Safe1" || !slices.Contains(ch, "type") || slices.Contains(ch, "privilegedData:value") {
+		t.Fatalf("Containers: %v %v", ch, cs)
+	}
+	_, ps := readCSV(t, filepath.Join(dir, "PAM_PrivilegedData.csv"))
+	if len(ps) != 3 {
+		t.Fatalf("%d PrivilegedData rows", len(ps))
+	}
+}

@@ -35,6 +35,11 @@ type layout struct {
 	links   []string       // relation attributes, as named by the schema
 	linkSet map[string]bool
 	core    map[string]bool // lower-cased core attribute names
+	// request lists every exported attribute for an attributes= parameter,
+	// needed when one of them is returned only on request (RFC 7643 §7,
+	// "returned": "request"), as pamscim's Container.privilegedData is.
+	request     []string
+	needRequest bool
 }
 
 var metaColumns = []string{"meta:resourceType", "meta:created", "meta:lastModified", "meta:location", "meta:version"}
@@ -73,7 +78,11 @@ func newLayout(d *client.Discovery, rt *client.ResourceType, endpoint string) *l
 	}
 	for _, s := range exts {
 		for _, a := range s.Attributes {
+			n := len(l.request)
 			l.addAttr(l.extName(s.ID, a.Name), a)
+			if len(l.request) > n {
+				l.request[n] = s.ID + ":" + a.Name
+			}
 		}
 	}
 	for _, c := range metaColumns {
@@ -102,6 +111,10 @@ func (l *layout) add(col string) {
 func (l *layout) addAttr(name string, a client.Attribute) {
 	if strings.EqualFold(a.Returned, "never") || strings.EqualFold(a.Name, "id") || strings.EqualFold(a.Name, "externalId") {
 		return
+	}
+	l.request = append(l.request, a.Name)
+	if strings.EqualFold(a.Returned, "request") {
+		l.needRequest = true
 	}
 	if isRelation(a) {
 		l.links = append(l.links, a.Name)
