@@ -187,7 +187,13 @@ func (g *Guard) container(ctx context.Context, w *store.Write) error {
 		return err
 	}
 	doc, id := w.Res.Doc, w.Res.ID
-	if p := refValue(doc, "parent"); p != "" {
+	if p := refValue(doc, "parent"); p != "" && p != refValue(w.Old, "parent") {
+		// Concurrent moves could each pass the walk below and together
+		// close a cycle; taking the one shared settings row's lock (where
+		// the engine has row locks) orders them.
+		if _, err := w.Tx.Setting(ctx, secretbox.ActiveKeySetting); err != nil {
+			return err
+		}
 		// Walk up from the new parent: reaching this container again means
 		// the write would close a cycle.
 		seen := map[string]bool{}

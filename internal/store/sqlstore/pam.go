@@ -63,15 +63,16 @@ func (db *DB) guardDelete(ctx context.Context, t *txn, r *store.Resource) error 
 	return db.guard.BeforeDelete(ctx, &store.Write{Type: t.rt, Res: r, Old: r.Doc, Tx: t})
 }
 
-// getMany reads resources of any type by id.
-func (db *DB) getMany(ctx context.Context, q querier, tenant string, ids []string) (map[string]*store.Resource, error) {
+// getMany reads resources of any type by id; lock is appended to the
+// SELECT (FOR SHARE inside a write transaction).
+func (db *DB) getMany(ctx context.Context, q querier, tenant string, ids []string, lock string) (map[string]*store.Resource, error) {
 	out := make(map[string]*store.Resource, len(ids))
 	for _, c := range chunks(dedupe(ids)) {
 		args := []any{tenant}
 		for _, id := range c {
 			args = append(args, id)
 		}
-		rows, err := q.QueryContext(ctx, db.q(`SELECT id, rtype, doc, version, created, modified FROM resources WHERE tenant = $1 AND id IN (`+placeholders(2, len(c))+`)`), args...)
+		rows, err := q.QueryContext(ctx, db.q(`SELECT id, rtype, doc, version, created, modified FROM resources WHERE tenant = $1 AND id IN (`+placeholders(2, len(c))+`)`+lock), args...)
 		if err != nil {
 			return nil, fmt.Errorf("read resources: %w", err)
 		}
@@ -100,7 +101,7 @@ func (db *DB) getMany(ctx context.Context, q querier, tenant string, ids []strin
 
 // GetMany returns resources of the tenant by id, of any type.
 func (db *DB) GetMany(ctx context.Context, tenant string, ids []string) (map[string]*store.Resource, error) {
-	return db.getMany(ctx, db.rdb, tenant, ids)
+	return db.getMany(ctx, db.rdb, tenant, ids, "")
 }
 
 // Setting reads a server-wide setting.
@@ -188,8 +189,12 @@ func (db *DB) seedCatalogue(ctx context.Context, tx *sql.Tx, tenant string, at t
 
 // The store.GuardTx side of txn.
 
+// GetMany locks what it reads against a concurrent delete where the
+// engine has row locks: a permission created while its container is being
+// deleted either sees the container gone or is seen, and deleted, by the
+// delete's cascade.
 func (t *txn) GetMany(ctx context.Context, ids []string) (map[string]*store.Resource, error) {
-	return t.db.getMany(ctx, t.tx, t.tenant, ids)
+	return t.db.getMany(ctx, t.tx, t.tenant, ids, t.db.f.ForShare)
 }
 
 func (t *txn) ByUnique(ctx context.Context, rt *schema.ResourceType, value string) (*store.Resource, error) {

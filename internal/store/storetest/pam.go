@@ -262,3 +262,58 @@ func testPAMRotate(t *testing.T, s store.Store, e *env) {
 		t.Fatalf("active key %s, want %s", cur, res.NewKey)
 	}
 }
+
+// testPAMConcurrentRefs: concurrent moves never close a cycle, and a
+// permission created while its container is deleted never outlives it.
+func testPAMConcurrentRefs(t *testing.T, s store.Store, e *env) {
+	ctx := context.Background()
+	pamStore(t, s, e.reg)
+	cRT, cpRT := e.reg.ResourceType(schema.TypeContainer), e.reg.ResourceType(schema.TypeContainerPermission)
+	u := mustCreate(t, s, e.user, user("default", "refs"))
+	setParent := func(id, parent string) error {
+		_, err := s.Update(ctx, cRT, "default", id, t0, func(ctx context.Context, cur *store.Resource, tx store.Tx) (bool, error) {
+			cur.Doc["parent"] = ref(parent)
+			return false, nil
+		})
+		return err
+	}
+	for round := 0; round < 10; round++ {
+		a := mustCreate(t, s, cRT, newRes("default", schema.TypeContainer, schema.Doc{"name": fmt.Sprintf("A%d", round)}))
+		b := mustCreate(t, s, cRT, newRes("default", schema.TypeContainer, schema.Doc{"name": fmt.Sprintf("B%d", round)}))
+		var wg sync.WaitGroup
+		var errA, errB error
+		wg.Add(2)
+		go func() { defer wg.Done(); errA = setParent(a.ID, b.ID) }()
+		go func() { defer wg.Done(); errB = setParent(b.ID, a.ID) }()
+		wg.Wait()
+		if errA == nil && errB == nil {
+			t.Fatalf("round %d: both moves succeeded, closing a cycle", round)
+		}
+		for _, err := range []error{errA, errB} {
+			if err != nil && scimerr.KindOf(err) != scimerr.InvalidValue {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+
+		c := mustCreate(t, s, cRT, newRes("default", schema.TypeContainer, schema.Doc{"name": fmt.Sprintf("C%d", round)}))
+		wg.Add(2)
+		var errP, errD error
+		go func() {
+			defer wg.Done()
+			errP = s.Create(ctx, cpRT, newRes("default", schema.TypeContainerPermission,
+				schema.Doc{"container": ref(c.ID), "user": ref(u.ID), "rights": []any{"List"}}), nil)
+		}()
+		go func() { defer wg.Done(); errD = s.Delete(ctx, cRT, "default", c.ID, nil) }()
+		wg.Wait()
+		if errD != nil {
+			t.Fatalf("round %d: delete: %v", round, errD)
+		}
+		if errP != nil && scimerr.KindOf(errP) != scimerr.InvalidValue {
+			t.Fatalf("round %d: create: %v", round, errP)
+		}
+		page, err := s.List(ctx, store.Query{Tenant: "default", Type: cpRT, Filter: pamBind(t, cpRT, fmt.Sprintf(`container.value eq %q`, c.ID))})
+		if err != nil || page.Total != 0 {
+			t.Fatalf("round %d: a permission outlived its container: %v %v", round, page, err)
+		}
+	}
+}

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T, reg *schema.Registry) store.Store
 		{"PAM", testPAM},
 		{"PAMConcurrentPermission", testPAMConcurrentPermission},
 		{"PAMRotate", testPAMRotate},
+		{"PAMConcurrentRefs", testPAMConcurrentRefs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
