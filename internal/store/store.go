@@ -47,8 +47,8 @@ func ETag(v int64) string { return `W/"` + strconv.FormatInt(v, 10) + `"` }
 
 // Member is one member of a group.
 type Member struct {
-	ID      string
-	Type    string // resource type name of the member: "User" or "Group"
+	ID   string
+	Type string // resource type name of the member: "User" or "Group"
 	// Display is the label the client gave the member when it added it, or
 	// else the member's own display attribute, read at query time. On
 	// Create, Resource.Members carries the client labels.
@@ -87,7 +87,9 @@ func (e *MissingMembersError) Error() string {
 }
 
 // Unwrap makes the error an InvalidValue for scimerr.KindOf.
-func (e *MissingMembersError) Unwrap() error { return scimerr.New(scimerr.InvalidValue, "%s", e.Error()) }
+func (e *MissingMembersError) Unwrap() error {
+	return scimerr.New(scimerr.InvalidValue, "%s", e.Error())
+}
 
 // GroupRef is one group a resource belongs to.
 type GroupRef struct {
