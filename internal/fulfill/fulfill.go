@@ -415,7 +415,8 @@ type pending struct {
 	ch     *Change
 	op     client.BulkOperation
 	out    Outcome
-	failed bool // refused before sending (a lookup failed)
+	failed bool   // refused before sending (a lookup failed)
+	ref    string // the userName of a create in the same request it refers to by bulkId
 }
 
 // runBulk sends the changes in Bulk requests of at most max operations (and
@@ -509,6 +510,7 @@ func (r *runner) buildBatch(ctx context.Context, batch []*Change) []*pending {
 				return id, nil
 			}
 			if b, ok := bulkIDs[strings.ToLower(name)]; ok {
+				p.ref = name
 				return "bulkId:" + b, nil
 			}
 			if v, ok := r.users[strings.ToLower(name)]; ok {
@@ -573,14 +575,28 @@ func (r *runner) sendBatch(ctx context.Context, ps []*pending, maxPayload int) {
 		}
 	}
 	r.sendOps(ctx, send, maxPayload)
+	// Creates answered 409 first: the existing accounts are looked up, so
+	// that operations which referred to them by bulkId (and failed with
+	// them) can be repeated by id — a re-run of a file must not fail its
+	// memberships.
+	conflicted := map[string]bool{}
+	for _, p := range ps {
+		if !p.failed && p.op.Method != "" && p.ch.Op == Create && p.out.Status == http.StatusConflict {
+			n := p.out.Bulk
+			p.out = r.conflict(ctx, p.ch, p.out)
+			p.out.Bulk = n
+			if p.out.OK {
+				conflicted[strings.ToLower(createName(p.ch))] = true
+			}
+		}
+	}
 	for _, p := range ps {
 		switch {
 		case p.failed:
 		case p.op.Method == "":
 			p.out = r.single(ctx, p.ch) // update without PATCH
-		case p.out.Status == http.StatusConflict && p.ch.Op == Create:
-			p.out = r.conflict(ctx, p.ch, p.out)
-			p.out.Bulk = r.rep.BulkRequests
+		case !p.out.OK && p.ref != "" && conflicted[strings.ToLower(p.ref)]:
+			p.out = r.single(ctx, p.ch)
 		}
 		r.record(p.out)
 	}

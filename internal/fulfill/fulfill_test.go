@@ -402,3 +402,31 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Running the same file twice with Bulk: the creates are answered 409 and
+// become updates, and the memberships that referred to them by bulkId are
+// repeated by id, so the second run succeeds too.
+func TestBulkRerunIsIdempotent(t *testing.T) {
+	w := newWorld(t)
+	in := "op,userName,name:givenName,groupName,memberUserName\ncreate,erin,Erin,,\ncreate,frank,Frank,,\nadd-member,,,Admins,erin\nadd-member,,,Admins,frank\n"
+	for run := range 2 {
+		rep, err := fulfill.Run(context.Background(), w.c, parse(t, fulfill.CSV, in), fulfill.Options{BulkMax: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Failed != 0 || rep.BulkRequests != 1 {
+			var b bytes.Buffer
+			rep.WriteTable(&b)
+			t.Fatalf("run %d:\n%s", run+1, b.String())
+		}
+		// In the second run the memberships failed inside the Bulk request
+		// (their bulkId named a create that failed) and were repeated alone.
+		if run == 1 && (rep.Outcomes[0].Action != "exists, updated" || rep.Outcomes[2].Bulk != 0 || !rep.Outcomes[2].OK) {
+			t.Fatalf("second run: %+v", rep.Outcomes)
+		}
+	}
+	g, err := w.c.Get(context.Background(), client.ResourcePath("/Groups", w.admin), nil)
+	if err != nil || len(g.Resource.Get("members").([]any)) != 2 {
+		t.Fatalf("members: %v %v", err, g.Resource.Get("members"))
+	}
+}
