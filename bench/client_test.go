@@ -234,7 +234,8 @@ func countRows(b *testing.B, path string) int {
 // BenchmarkFulfil applies PAMSCIM_BENCH_FULFIL_CHANGES changes (40 %
 // creates, 30 % updates of existing users by userName, 20 % group member
 // adds, 10 % deletes) to a store of 10,000 users in 100 groups, with single
-// requests and with Bulk (100 and 1,000 operations per request). Each run
+// requests (one at a time, and 8 in flight) and with Bulk (100 and 1,000
+// operations per request). Each run
 // gets a fresh store.
 func BenchmarkFulfil(b *testing.B) {
 	n := envInt("PAMSCIM_BENCH_FULFIL_CHANGES", 10_000)
@@ -247,6 +248,7 @@ func BenchmarkFulfil(b *testing.B) {
 		args []string
 	}{
 		{"single", []string{"--no-bulk"}},
+		{"single8", []string{"--no-bulk", "--workers", "8"}},
 		{"bulk100", []string{"--bulk-max", "100"}},
 		{"bulk1000", []string{"--bulk-max", "1000"}},
 	} {

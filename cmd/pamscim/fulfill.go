@@ -37,6 +37,9 @@ object per line, e.g. {"op":"create","userName":"a","attributes":{"name:givenNam
 			if opt.BulkMax < 0 {
 				return usageError{fmt.Errorf("--bulk-max must be 0 (the server's maximum) or more")}
 			}
+			if opt.Workers < 1 {
+				return usageError{fmt.Errorf("--workers must be 1 or more")}
+			}
 			if noBulk {
 				opt.BulkMax = -1
 			}
@@ -102,6 +105,7 @@ object per line, e.g. {"op":"create","userName":"a","attributes":{"name:givenNam
 	fs.StringVar(&format, "format", "", "csv or jsonl (default: from the file name)")
 	fs.IntVar(&opt.BulkMax, "bulk-max", 0, "most operations per Bulk request (seed 004's BulkMaxOperation); 0: the server's bulk.maxOperations")
 	fs.BoolVar(&noBulk, "no-bulk", false, "never use Bulk, even when the server advertises it")
+	fs.IntVar(&opt.Workers, "workers", 1, "single requests in flight at once when Bulk is not used; one user's changes keep their order")
 	fs.BoolVar(&opt.DryRun, "dry-run", false, "check the changes and resolve names (reads only); send no write")
 	fs.BoolVar(&asJSON, "json", false, "report as JSON lines (one per change, then a summary)")
 	return cmd

@@ -13,9 +13,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pamscim/pamscim/internal/client"
@@ -29,6 +31,10 @@ type Options struct {
 	BulkMax int
 	// DryRun reads (discovery and lookups) but writes nothing.
 	DryRun bool
+	// Workers is how many single requests are in flight at once when Bulk
+	// is not used (default 1). Changes that name the same user (by the same
+	// userName or id) stay in file order.
+	Workers int
 	// Progress is told about each change as its outcome is known.
 	Progress func(Outcome)
 }
@@ -69,6 +75,7 @@ type runner struct {
 	patch  bool
 	rep    *Report
 
+	mu     sync.Mutex        // guards users and groups (workers share them)
 	users  map[string]string // lower-cased userName → id
 	groups map[string]string // displayName → id
 	// bulkIDs maps the bulkId of each create already answered to the id the
@@ -113,15 +120,78 @@ func Run(ctx context.Context, c *client.Client, changes []*Change, opt Options) 
 			return r.rep, err
 		}
 	default:
-		for _, ch := range changes {
-			if ctx.Err() != nil {
-				return r.rep, ctx.Err()
-			}
-			r.record(r.single(ctx, ch))
+		if err := r.runSingle(ctx, changes); err != nil {
+			return r.rep, err
 		}
 	}
 	r.rep.Duration = time.Since(start)
 	return r.rep, nil
+}
+
+// runSingle sends one request per change, on opt.Workers workers. Each
+// user's changes go to one worker, so they keep their order; outcomes are
+// reported in file order.
+func (r *runner) runSingle(ctx context.Context, changes []*Change) error {
+	workers := max(1, r.opt.Workers)
+	if workers == 1 {
+		for _, ch := range changes {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.record(r.single(ctx, ch))
+		}
+		return nil
+	}
+	outs := make([]Outcome, len(changes))
+	queues := make([]chan int, workers)
+	var wg sync.WaitGroup
+	var progress sync.Mutex
+	for w := range queues {
+		queues[w] = make(chan int, 64)
+		wg.Add(1)
+		go func(q chan int) {
+			defer wg.Done()
+			for i := range q {
+				if ctx.Err() != nil {
+					outs[i] = fail(Outcome{Line: changes[i].Line, Op: changes[i].Op, Target: changes[i].Target()}, ctx.Err())
+					continue
+				}
+				outs[i] = r.single(ctx, changes[i])
+				if r.opt.Progress != nil {
+					progress.Lock()
+					r.opt.Progress(outs[i])
+					progress.Unlock()
+				}
+			}
+		}(queues[w])
+	}
+	for i, ch := range changes {
+		h := fnv.New32a()
+		h.Write([]byte(userKey(ch)))
+		queues[h.Sum32()%uint32(workers)] <- i
+	}
+	for _, q := range queues {
+		close(q)
+	}
+	wg.Wait()
+	progressFn := r.opt.Progress
+	r.opt.Progress = nil // already told, as each finished
+	for _, o := range outs {
+		r.record(o)
+	}
+	r.opt.Progress = progressFn
+	return ctx.Err()
+}
+
+// userKey names the user a change is about.
+func userKey(ch *Change) string {
+	switch ch.Op {
+	case AddMember, RemoveMember:
+		return strings.ToLower(or(ch.MemberUserName, ch.Member))
+	case Create:
+		return strings.ToLower(createName(ch))
+	}
+	return strings.ToLower(or(ch.UserName, ch.ID))
 }
 
 func (r *runner) precheck(ch *Change) error {
@@ -155,16 +225,48 @@ func fail(o Outcome, err error) Outcome {
 	return o
 }
 
+func (r *runner) user(name string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.users[strings.ToLower(name)]
+	return id, ok
+}
+
+func (r *runner) setUser(name, id string) {
+	r.mu.Lock()
+	r.users[strings.ToLower(name)] = id
+	r.mu.Unlock()
+}
+
+func (r *runner) delUser(name string) {
+	r.mu.Lock()
+	delete(r.users, strings.ToLower(name))
+	r.mu.Unlock()
+}
+
+func (r *runner) group(name string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.groups[name]
+	return id, ok
+}
+
+func (r *runner) setGroup(name, id string) {
+	r.mu.Lock()
+	r.groups[name] = id
+	r.mu.Unlock()
+}
+
 // lookupUser finds a user's id by userName (cached).
 func (r *runner) lookupUser(ctx context.Context, userName string) (string, error) {
 	k := strings.ToLower(userName)
-	if id, ok := r.users[k]; ok {
+	if id, ok := r.user(k); ok {
 		return id, nil
 	}
 	if err := r.lookupUsers(ctx, []string{userName}); err != nil {
 		return "", err
 	}
-	id, ok := r.users[k]
+	id, ok := r.user(k)
 	if !ok {
 		return "", fmt.Errorf("no user with userName %q", userName)
 	}
@@ -182,7 +284,7 @@ func (r *runner) lookupUsers(ctx context.Context, names []string) error {
 		}
 		_, err := r.c.List(ctx, "/Users", client.ListOptions{Filter: strings.Join(f, " or "), Attributes: []string{"id", "userName"}, PageSize: len(part) + 1, Paging: client.PagingIndex}, func(u client.Resource) error {
 			if n := u.Str("userName"); n != "" {
-				r.users[strings.ToLower(n)] = u.ID()
+				r.setUser(n, u.ID())
 			}
 			return nil
 		})
@@ -194,7 +296,7 @@ func (r *runner) lookupUsers(ctx context.Context, names []string) error {
 }
 
 func (r *runner) lookupGroup(ctx context.Context, name string) (string, error) {
-	if id, ok := r.groups[name]; ok {
+	if id, ok := r.group(name); ok {
 		return id, nil
 	}
 	var ids []string
@@ -209,7 +311,7 @@ func (r *runner) lookupGroup(ctx context.Context, name string) (string, error) {
 	case 0:
 		return "", fmt.Errorf("no group with displayName %q (fulfilment never creates groups)", name)
 	case 1:
-		r.groups[name] = ids[0]
+		r.setGroup(name, ids[0])
 		return ids[0], nil
 	}
 	return "", fmt.Errorf("%d groups have the displayName %q", len(ids), name)
@@ -243,7 +345,7 @@ func (r *runner) single(ctx context.Context, ch *Change) Outcome {
 			return fail(o, err)
 		}
 		o.Action, o.Status, o.ID = "created", res.Status, res.Resource.ID()
-		r.users[strings.ToLower(fmt.Sprint(doc["userName"]))] = o.ID
+		r.setUser(fmt.Sprint(doc["userName"]), o.ID)
 	case Update:
 		id, err := r.userID(ctx, ch.ID, ch.UserName)
 		if err != nil {
@@ -265,7 +367,7 @@ func (r *runner) single(ctx context.Context, ch *Change) Outcome {
 			return fail(o, err)
 		}
 		o.Action, o.Status = "deleted", http.StatusNoContent
-		delete(r.users, strings.ToLower(ch.UserName))
+		r.delUser(ch.UserName)
 	case AddMember, RemoveMember:
 		gid, err := r.groupID(ctx, ch)
 		if err != nil {
@@ -332,7 +434,7 @@ func (r *runner) conflict(ctx context.Context, ch *Change, o Outcome) Outcome {
 	o.OK, o.Error = true, ""
 	doc, _ := r.schema.document(ch)
 	name := fmt.Sprint(doc["userName"])
-	delete(r.users, strings.ToLower(name))
+	r.delUser(name)
 	id, err := r.lookupUser(ctx, name)
 	if err != nil {
 		return fail(o, fmt.Errorf("create answered 409 and the lookup of %q failed: %w", name, err))
@@ -372,7 +474,7 @@ func (r *runner) dryRun(ctx context.Context, ch *Change, bulk bool) Outcome {
 		if id != "" {
 			return id
 		}
-		if v, ok := r.users[strings.ToLower(name)]; ok {
+		if v, ok := r.user(name); ok {
 			return v
 		}
 		got, err := r.lookupUser(ctx, name)
@@ -386,7 +488,7 @@ func (r *runner) dryRun(ctx context.Context, ch *Change, bulk bool) Outcome {
 	case Create:
 		doc, _ := r.schema.document(ch)
 		o.Action = "would POST /Users" + via
-		r.users[strings.ToLower(fmt.Sprint(doc["userName"]))] = "(created by line " + strconv.Itoa(ch.Line) + ")"
+		r.setUser(fmt.Sprint(doc["userName"]), "(created by line "+strconv.Itoa(ch.Line)+")")
 	case Update:
 		o.ID = resolve(ch.ID, ch.UserName)
 		verb := "PATCH"
@@ -474,7 +576,7 @@ func (r *runner) resolveBatch(ctx context.Context, batch []*Change) {
 		if n == "" || created[k] || seen[k] {
 			return
 		}
-		if _, ok := r.users[k]; ok {
+		if _, ok := r.user(k); ok {
 			return
 		}
 		seen[k] = true
@@ -513,7 +615,7 @@ func (r *runner) buildBatch(ctx context.Context, batch []*Change) []*pending {
 				p.ref = name
 				return "bulkId:" + b, nil
 			}
-			if v, ok := r.users[strings.ToLower(name)]; ok {
+			if v, ok := r.user(name); ok {
 				return v, nil
 			}
 			return "", fmt.Errorf("no user with userName %q", name)
@@ -655,14 +757,14 @@ func (r *runner) sendOps(ctx context.Context, ps []*pending, maxPayload int) {
 			p.out.ID = res.ID()
 			p.out.Action = "created"
 			if p.out.ID != "" {
-				r.users[strings.ToLower(createName(p.ch))] = p.out.ID
+				r.setUser(createName(p.ch), p.out.ID)
 				r.bulkIDs[p.op.BulkID] = p.out.ID
 			}
 		case Update:
 			p.out.Action = "updated"
 		case Delete:
 			p.out.Action = "deleted"
-			delete(r.users, strings.ToLower(p.ch.UserName))
+			r.delUser(p.ch.UserName)
 		case AddMember:
 			p.out.Action = "member added"
 		case RemoveMember:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -151,15 +152,26 @@ func (w *world) check(t *testing.T, rep *fulfill.Report) {
 }
 
 func TestFulfilSingleRequests(t *testing.T) {
-	w := newWorld(t)
-	rep, err := fulfill.Run(context.Background(), w.c, parse(t, fulfill.CSV, scenarioCSV), fulfill.Options{BulkMax: -1})
-	if err != nil {
-		t.Fatal(err)
+	for _, workers := range []int{1, 4} {
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
+			w := newWorld(t)
+			var told atomic.Int64
+			rep, err := fulfill.Run(context.Background(), w.c, parse(t, fulfill.CSV, scenarioCSV), fulfill.Options{BulkMax: -1, Workers: workers,
+				Progress: func(fulfill.Outcome) { told.Add(1) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.BulkRequests != 0 || told.Load() != 12 {
+				t.Fatalf("%d bulk requests with Bulk off, %d progress calls", rep.BulkRequests, told.Load())
+			}
+			for i, o := range rep.Outcomes {
+				if i > 0 && o.Line <= rep.Outcomes[i-1].Line {
+					t.Fatalf("outcomes out of file order: %+v", rep.Outcomes)
+				}
+			}
+			w.check(t, rep)
+		})
 	}
-	if rep.BulkRequests != 0 {
-		t.Fatalf("%d bulk requests with Bulk off", rep.BulkRequests)
-	}
-	w.check(t, rep)
 }
 
 func TestFulfilBulkAgainstPamscim(t *testing.T) {
