@@ -141,6 +141,8 @@ func TestOpenErrors(t *testing.T) {
 		"postgres://app:s3cret@127.0.0.1:1/x?sslmode=disable&connect_timeout=2",
 		"postgres://app:s3cret@127.0.0.1:5432/x?sslmode=bogus",
 		"postgres://app:s3cret@127.0.0.1:5432/x?pool_max_conns=zero",
+		// TLS settings are honoured: a CA file that does not exist.
+		"postgres://app:s3cret@127.0.0.1:5432/x?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
 	} {
 		_, err := postgres.Open(context.Background(), u, schema.Default())
 		if err == nil {
