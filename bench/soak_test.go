@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -28,13 +29,13 @@ import (
 //
 //	PAMSCIM_SOAK=10m PAMSCIM_SOAK_RATE=300 go test -run='^TestSoak$' -count=1 -v -timeout=30m ./bench
 func TestSoak(t *testing.T) {
-	dur, window, rate := 4*time.Second, time.Second, 60
+	dur, window, rate, population, warmups := 4*time.Second, time.Second, 60, 50, 3
 	if v := os.Getenv("PAMSCIM_SOAK"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			t.Fatalf("PAMSCIM_SOAK: %v", err)
 		}
-		dur, window, rate = d, 30*time.Second, 300
+		dur, window, rate, population, warmups = d, 30*time.Second, 300, 1000, 20
 	}
 	if v := os.Getenv("PAMSCIM_SOAK_RATE"); v != "" {
 		fmt.Sscan(v, &rate)
@@ -68,10 +69,24 @@ func TestSoak(t *testing.T) {
 		token: strings.TrimSpace(string(tok)),
 	}
 	// A starting population, so reads and PATCHes have targets.
-	for i := 0; i < 200; i++ {
+	for i := 0; i < population; i++ {
 		s.create(t)
 	}
 	gid := s.mustID(t, "POST", "/Groups", `{"displayName":"soak"}`)
+	// Warm the pools (SQLite readers, connections) so that the idle
+	// baseline is the server's steady idle state, not its cold start.
+	var warm sync.WaitGroup
+	for i := 0; i < 32; i++ {
+		warm.Add(1)
+		go func() {
+			defer warm.Done()
+			for j := 0; j < warmups; j++ {
+				s.do("GET", "/Users?startIndex=1&count=50", "")
+			}
+		}()
+	}
+	warm.Wait()
+	base0 := s.quiesce()
 
 	// Open-loop load: requests start on a fixed schedule whatever the
 	// latency, as a provisioning platform's do; a pool of 32 senders.
@@ -111,25 +126,50 @@ func TestSoak(t *testing.T) {
 	close(work)
 	wg.Wait()
 	samples = append(samples, s.sample())
+	after := s.quiesce()
 
 	t.Logf("soak: %s at %d req/s scheduled, %d-request windows; %d schedule slots missed", dur, rate, rate*int(window/time.Second), dropped)
-	t.Logf("%-6s %9s %9s %9s %9s %11s %6s %4s %7s", "window", "req/s", "p50", "p99", "max", "live heap", "gorout", "fds", "errors")
+	t.Logf("%-6s %9s %9s %9s %9s %11s %6s %4s %7s %6s", "window", "req/s", "p50", "p99", "max", "live heap", "gorout", "fds", "errors", "load1")
 	for i, sm := range samples {
-		t.Logf("%-6d %9.0f %9s %9s %9s %8.1f MiB %6d %4d %7d", i+1, sm.rps, sm.p50.Round(10*time.Microsecond), sm.p99.Round(10*time.Microsecond), sm.max.Round(10*time.Microsecond), float64(sm.heap)/(1<<20), sm.goroutines, sm.fds, sm.errors)
+		t.Logf("%-6d %9.0f %9s %9s %9s %8.1f MiB %6d %4d %7d %6s", i+1, sm.rps, sm.p50.Round(10*time.Microsecond), sm.p99.Round(10*time.Microsecond), sm.max.Round(10*time.Microsecond), float64(sm.heap)/(1<<20), sm.goroutines, sm.fds, sm.errors, sm.load)
+	}
+	t.Logf("idle before load: %d goroutines, %d fds, %.1f MiB live heap; idle after: %d goroutines, %d fds, %.1f MiB",
+		base0.goroutines, base0.fds, float64(base0.heap)/(1<<20), after.goroutines, after.fds, float64(after.heap)/(1<<20))
+	if p := os.Getenv("PAMSCIM_SOAK_HEAPPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
 	}
 	if errs := s.errs; errs > 0 {
 		t.Errorf("%d requests failed", errs)
 	}
-	// Leaks: the steady state holds a fixed set of connections and
-	// goroutines; the last window may not exceed the first by more than
-	// the connection churn of a keep-alive pool.
-	first, last := samples[0], samples[len(samples)-1]
-	if last.goroutines > first.goroutines+40 {
-		t.Errorf("goroutines grew from %d to %d", first.goroutines, last.goroutines)
+	// Leaks: once the load stops and idle keep-alive connections are
+	// closed, the server must be back to its idle goroutines and
+	// descriptors (a little slack for connections still closing).
+	if after.goroutines > base0.goroutines+5 {
+		t.Errorf("goroutines: %d idle before the load, %d idle after", base0.goroutines, after.goroutines)
 	}
-	if last.fds > first.fds+40 {
-		t.Errorf("open file descriptors grew from %d to %d", first.fds, last.fds)
+	if after.fds > base0.fds+5 {
+		t.Errorf("open file descriptors: %d idle before the load, %d idle after", base0.fds, after.fds)
 	}
+}
+
+// quiesce closes idle client connections, lets the server notice, and
+// samples the idle state.
+func (s *soaker) quiesce() soakSample {
+	var sm soakSample
+	for i := 0; i < 50; i++ {
+		s.c.CloseIdleConnections()
+		time.Sleep(100 * time.Millisecond)
+		sm = s.sample()
+		if i > 5 && sm.goroutines <= s.lastIdle {
+			break
+		}
+		s.lastIdle = sm.goroutines
+	}
+	return sm
 }
 
 type soakSample struct {
@@ -138,6 +178,7 @@ type soakSample struct {
 	heap            uint64
 	goroutines, fds int
 	errors          int
+	load            string // the machine's 1-minute load average
 }
 
 type soaker struct {
@@ -151,6 +192,8 @@ type soaker struct {
 	werrs  int
 	wstart time.Time
 	seq    int
+	// lastIdle helps quiesce see the goroutine count settle.
+	lastIdle int
 }
 
 func (s *soaker) sample() soakSample {
@@ -167,6 +210,9 @@ func (s *soaker) sample() soakSample {
 	s.wstart = time.Now()
 	s.mu.Unlock()
 	sm := soakSample{heap: ms.HeapInuse, goroutines: runtime.NumGoroutine(), fds: len(fds), errors: errs}
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+		sm.load = strings.Fields(string(la))[0]
+	}
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		sm.p50, sm.p99, sm.max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
@@ -201,7 +247,7 @@ func (s *soaker) mustID(t *testing.T, method, path, body string) string {
 		t.Fatalf("%s %s: %d %v %s", method, path, st, err, raw)
 	}
 	i := strings.Index(raw, `"id":"`)
-	return raw[i+6 : i+6+36]
+	return strings.Clone(raw[i+6 : i+6+36]) // not a slice pinning the whole body
 }
 
 func (s *soaker) create(t *testing.T) {
@@ -256,6 +302,6 @@ func (s *soaker) one(t *testing.T, r *rand.Rand, gid string) {
 	}
 	if method == "POST" {
 		i := strings.Index(raw, `"id":"`)
-		s.ids = append(s.ids, raw[i+6:i+6+36])
+		s.ids = append(s.ids, strings.Clone(raw[i+6:i+6+36]))
 	}
 }
