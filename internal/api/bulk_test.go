@@ -92,7 +92,7 @@ func TestBulkRFCExamples(t *testing.T) {
 	// A manager given by bulkId in the enterprise extension.
 	r = e.do("POST", "/Bulk", bulkReq(nil,
 		map[string]any{"method": "POST", "path": "/Users", "bulkId": "emp", "data": map[string]any{
-			"userName": "Employee",
+			"userName":               "Employee",
 			schema.EnterpriseUserURN: map[string]any{"manager": map[string]any{"value": "bulkId:boss"}}}},
 		map[string]any{"method": "POST", "path": "/Users", "bulkId": "boss", "data": map[string]any{"userName": "Boss"}},
 	)).want(t, 200)

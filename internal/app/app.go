@@ -36,9 +36,9 @@ type Config struct {
 	BulkMaxOperations int
 	BulkMaxPayload    int64
 	UnknownMembers    string
-	Synchronous  string
-	LogLevel     string
-	LogFormat    string
+	Synchronous       string
+	LogLevel          string
+	LogFormat         string
 	// SecretKeyFile holds the keys that seal privileged data secrets
 	// (pam.go); empty means <data>/secret-keys, generated on first start.
 	SecretKeyFile string
