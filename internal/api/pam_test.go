@@ -263,6 +263,7 @@ func TestContainerRules(t *testing.T) {
 	// Items: privilegedData is returned only on request, with each item's type.
 	a := e.item("root @ db1", "credential")
 	b := e.item("key for web", "ssh key")
+	untyped := e.do("POST", "/PrivilegedData", map[string]any{"name": "no type"}).want(t, 201).body
 	e.do("PATCH", "/Containers/"+id(child), patchOp("add", "privilegedData", []any{map[string]any{"value": id(a)}, map[string]any{"value": id(b)}})).want(t, 204)
 	got := e.do("GET", "/Containers/"+id(child), nil).want(t, 200)
 	if _, ok := got.body["privilegedData"]; ok {
@@ -271,6 +272,10 @@ func TestContainerRules(t *testing.T) {
 	list := e.do("GET", "/Containers", nil).want(t, 200)
 	if strings.Contains(string(list.raw), id(a)) {
 		t.Fatalf("listing containers carries items: %s", list.raw)
+	}
+	e.do("PATCH", "/Containers/"+id(grand), patchOp("add", "privilegedData", []any{map[string]any{"value": id(untyped)}})).want(t, 204)
+	if el := get(e.do("GET", "/Containers/"+id(grand)+"?attributes=privilegedData", nil).want(t, 200).body, "privilegedData.0"); el == nil || get(el, "type") != nil {
+		t.Fatalf("an item without a type shows type %v", el)
 	}
 	got = e.do("GET", "/Containers/"+id(child)+"?attributes=privilegedData", nil).want(t, 200)
 	items := asList(got.body["privilegedData"])

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -61,9 +62,14 @@ func (s *Server) render(base string, rt *schema.ResourceType, res *store.Resourc
 	if a := rt.RelAttr(schema.RelMembers); a != nil && res.Members != nil {
 		list := make([]any, 0, len(res.Members))
 		for _, m := range res.Members {
-			el := map[string]any{"value": m.ID, "type": m.Type}
+			// type is the member's resource type where the schema says
+			// so (Group.members: User or Group), else its own kind
+			// (Container.privilegedData: the item's type), else absent.
+			el := map[string]any{"value": m.ID}
 			if m.Kind != "" {
 				el["type"] = m.Kind
+			} else if ts := a.Sub("type"); ts != nil && slices.Contains(ts.CanonicalValues, m.Type) {
+				el["type"] = m.Type
 			}
 			if mrt := s.reg.ResourceType(m.Type); mrt != nil {
 				el["$ref"] = s.location(base, mrt, m.ID)
