@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/pamscim/pamscim/internal/store"
 	"github.com/pamscim/pamscim/internal/store/postgres"
 	"github.com/pamscim/pamscim/internal/store/postgres/pgtest"
+	"github.com/pamscim/pamscim/internal/store/sqlite"
 	"github.com/pamscim/pamscim/internal/store/storetest"
 )
 
@@ -196,4 +198,54 @@ func incompressible(n int) string {
 		b.WriteByte("abcdefghijklmnopqrstuvwxyz0123456789"[x%36])
 	}
 	return b.String()
+}
+
+// TestSchemasMatchSQLite: after all migrations both stores have the same
+// tables with the same columns, so the SQL written once in sqlstore and
+// pamscim copy work on either.
+func TestSchemasMatchSQLite(t *testing.T) {
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, pgtest.Schema(t), schema.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	lite, err := sqlite.Open(ctx, t.TempDir(), schema.Default(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	columns := func(db *sql.DB, q string) map[string]bool {
+		rows, err := db.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]bool{}
+		for rows.Next() {
+			var table, col string
+			if err := rows.Scan(&table, &col); err != nil {
+				t.Fatal(err)
+			}
+			out[table+"."+col] = true
+		}
+		return out
+	}
+	pw, _ := pg.Handles()
+	lw, _ := lite.Handles()
+	p := columns(pw, `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()`)
+	l := columns(lw, `SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'`)
+	for c := range l {
+		if !p[c] {
+			t.Errorf("SQLite has %s, PostgreSQL does not", c)
+		}
+	}
+	for c := range p {
+		if !l[c] {
+			t.Errorf("PostgreSQL has %s, SQLite does not", c)
+		}
+	}
+	if len(p) < 20 {
+		t.Fatalf("only %d columns found", len(p))
+	}
 }
