@@ -40,10 +40,11 @@ func seedUsers() int {
 }
 
 type fixture struct {
-	url   string
-	token string
-	ids   []string
-	close func()
+	url    string
+	token  string
+	ids    []string
+	groups map[int]string // group size → id (write_test.go)
+	close  func()
 }
 
 var (

@@ -160,6 +160,9 @@ func (s *Server) routes() {
 		m.Handle(base, s.methodNotAllowed("GET, HEAD, POST"))
 		m.Handle(base+"/{id}", s.methodNotAllowed("GET, HEAD, PUT, PATCH, DELETE"))
 	}
+	m.Handle("POST "+Prefix+"/.search", s.wrap(s.handleRootSearch, auth.ScopeRead))
+	m.Handle("GET "+Prefix, s.wrap(s.handleRootList, auth.ScopeRead))
+	m.Handle("GET "+Prefix+"/{$}", s.wrap(s.handleRootList, auth.ScopeRead))
 	m.Handle("POST "+Prefix+"/Bulk", s.wrap(s.handleBulk, auth.ScopeWrite))
 	m.Handle(Prefix+"/Bulk", s.methodNotAllowed("POST"))
 	// /Me needs a User bound to the caller; tokens here belong to platforms,
