@@ -67,6 +67,11 @@
 //     "manager" for the enterprise manager: {"op":"Add","path":"manager",
 //     "value":[{"$ref":…,"value":"id"}]} — Entra ID tutorial. An unqualified
 //     name the core schema lacks resolves to the one extension defining it.
+//   - A member named with "displayName" instead of "display":
+//     {"op":"add","path":"members","value":[{"displayName":"new User",
+//     "value":"id"}]} — Microsoft's Entra SCIM validator, which expects the
+//     name back as members.display; kept as the member's label
+//     (displayNameAsDisplay in members.go).
 //   - remove with a path and a value list removes only those values:
 //     {"op":"Remove","path":"members","value":[{"value":"id"}]} — Entra ID
 //     without the flag (E26), JumpCloud; {"op":"remove","path":"rights",
