@@ -76,6 +76,9 @@ func TestConcurrencyCap(t *testing.T) {
 	e := newEnv(t, api.Config{Limits: api.Limits{MaxInFlight: 2, QueueWait: 20 * time.Millisecond, RetryAfter: 3 * time.Second}})
 	w1, r1 := e.slowPost("held1")
 	w2, r2 := e.slowPost("held2")
+	// If the test fails while the two requests are held open, end them
+	// before the server's Close, which would otherwise wait for them.
+	t.Cleanup(func() { w1.CloseWithError(io.ErrUnexpectedEOF); w2.CloseWithError(io.ErrUnexpectedEOF) })
 
 	var refused *resp
 	for i := 0; i < 500 && refused == nil; i++ {
