@@ -81,7 +81,9 @@ func TestConcurrencyCap(t *testing.T) {
 	t.Cleanup(func() { w1.CloseWithError(io.ErrUnexpectedEOF); w2.CloseWithError(io.ErrUnexpectedEOF) })
 
 	var refused *resp
-	for i := 0; i < 500 && refused == nil; i++ {
+	// Under -race on a loaded machine the held requests may take seconds
+	// to reach their slots.
+	for deadline := time.Now().Add(30 * time.Second); refused == nil && time.Now().Before(deadline); {
 		if r := e.do("GET", "/Users", nil); r.status == http.StatusTooManyRequests {
 			refused = r
 		} else {
@@ -124,8 +126,11 @@ func TestSlowBodyTimesOut(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("a stalled body held the request past its timeout")
 	}
-	if status(res) != http.StatusRequestTimeout {
-		t.Fatalf("stalled body: status %d, want 408", status(res))
+	// 408 when the body read hits its deadline first; 503 when the
+	// handler's own timeout fires first (a loaded machine decides which).
+	// Either way the request ends and gives its slot back.
+	if st := status(res); st != http.StatusRequestTimeout && st != http.StatusServiceUnavailable {
+		t.Fatalf("stalled body: status %d, want 408 (or 503)", st)
 	}
 	// The single slot is free again.
 	e.do("POST", "/Users", `{"userName":"next"}`).want(t, 201)
