@@ -53,6 +53,11 @@ func TestMemberLabelsEntra(t *testing.T) {
 		t.Fatalf("POST label: %s", g2.raw)
 	}
 	g2id := g2.body["id"].(string)
+	// Entra's "displayName" in a member is read as display on POST too.
+	g3 := e.do("POST", "/Groups", map[string]any{"displayName": "G3", "members": []any{map[string]any{"value": uid, "displayName": "Lennay E"}}}).want(t, 201)
+	if get(g3.body, "members.0.display") != "Lennay E" {
+		t.Fatalf("POST displayName label: %s", g3.raw)
+	}
 	r := e.do("PUT", "/Groups/"+g2id, map[string]any{"displayName": "G2", "members": []any{map[string]any{"value": uid, "display": "Len"}}}).want(t, 200)
 	if get(r.body, "members.0.display") != "Len" {
 		t.Fatalf("PUT label: %s", r.raw)

@@ -70,8 +70,8 @@
 //   - A member named with "displayName" instead of "display":
 //     {"op":"add","path":"members","value":[{"displayName":"new User",
 //     "value":"id"}]} — Microsoft's Entra SCIM validator, which expects the
-//     name back as members.display; kept as the member's label
-//     (displayNameAsDisplay in members.go).
+//     name back as members.display; kept as the member's label (read as
+//     display by schema.NormalizeSingle, for POST and PUT as well).
 //   - remove with a path and a value list removes only those values:
 //     {"op":"Remove","path":"members","value":[{"value":"id"}]} — Entra ID
 //     without the flag (E26), JumpCloud; {"op":"remove","path":"rights",

@@ -1,8 +1,6 @@
 package patch
 
 import (
-	"strings"
-
 	"github.com/pamscim/pamscim/internal/filter"
 	"github.com/pamscim/pamscim/internal/schema"
 	"github.com/pamscim/pamscim/internal/scimerr"
@@ -121,10 +119,9 @@ func (a *applier) matchMembers(f filter.Expr) ([]string, error) {
 // memberValues validates a members value (a list of {"value": id, …}, one
 // such object, or bare ids) and returns the distinct ids in order and the
 // labels (display) the client gave them. $ref is ignored (Entra sends
-// "$ref": null); Entra ID's validator names the member "displayName", which
-// is read as display.
+// "$ref": null); Entra's "displayName" is read as display by
+// schema.NormalizeValue.
 func memberValues(at *schema.Attribute, v any) ([]string, map[string]string, error) {
-	v = displayNameAsDisplay(v)
 	nv, err := schema.NormalizeValue(at, v)
 	if err != nil || nv == nil {
 		return nil, nil, err
@@ -151,45 +148,4 @@ func memberValues(at *schema.Attribute, v any) ([]string, map[string]string, err
 		}
 	}
 	return ids, labels, nil
-}
-
-// displayNameAsDisplay renames "displayName" to "display" in member objects
-// that have no display (Microsoft's Entra SCIM validator sends
-// {"displayName": "new User", "value": id} and expects the name back).
-func displayNameAsDisplay(v any) any {
-	fix := func(el any) any {
-		m, ok := el.(map[string]any)
-		if !ok {
-			return el
-		}
-		var dn any
-		found := false
-		for k, x := range m {
-			if strings.EqualFold(k, "display") {
-				return el
-			}
-			if strings.EqualFold(k, "displayName") {
-				dn, found = x, true
-			}
-		}
-		if !found {
-			return el
-		}
-		out := make(map[string]any, len(m))
-		for k, x := range m {
-			if !strings.EqualFold(k, "displayName") {
-				out[k] = x
-			}
-		}
-		out["display"] = dn
-		return out
-	}
-	if list, ok := v.([]any); ok {
-		out := make([]any, len(list))
-		for i, el := range list {
-			out[i] = fix(el)
-		}
-		return out
-	}
-	return fix(v)
 }

@@ -331,6 +331,12 @@ func NormalizeSingle(a *Attribute, v any) (any, error) {
 		res := map[string]any{}
 		for k, sv := range m {
 			sa := a.Sub(k)
+			if sa == nil && strings.EqualFold(k, "displayName") && !hasKeyFold(m, "display") {
+				// Microsoft's Entra SCIM validator names a member
+				// {"displayName": "new User", "value": id} and expects the
+				// name back as members.display.
+				sa = a.Sub("display")
+			}
 			if sa == nil || sa.Mutability == ReadOnly {
 				continue // unknown or server-computed sub-attribute
 			}
@@ -355,6 +361,15 @@ func NormalizeSingle(a *Attribute, v any) (any, error) {
 		return res, nil
 	}
 	return coerceScalar(a, v)
+}
+
+func hasKeyFold(m map[string]any, key string) bool {
+	for k := range m {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
 }
 
 func coerceScalar(a *Attribute, v any) (any, error) {
