@@ -110,13 +110,8 @@ func (s *Server) createWithMembers(r *http.Request, rt *schema.ResourceType, res
 		}
 		s.dropMembers(r, rt, mm.IDs)
 		members = removeIDs(members, mm.IDs)
-		kept := res.Members[:0]
-		for _, m := range res.Members {
-			if len(removeIDs([]string{m.ID}, mm.IDs)) == 1 {
-				kept = append(kept, m)
-			}
-		}
-		res.Members = kept
+		// res.Members keeps the dropped ids' labels: LabelMembers skips ids
+		// that are not members.
 	}
 }
 
