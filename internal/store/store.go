@@ -219,6 +219,8 @@ type Store interface {
 	ClientStore
 	OAuthTokenStore
 	AuditStore
+	LogStore
+	AdminStore // web console administrators and sessions (admin.go)
 
 	// Secret returns the server secret with the given name, creating it
 	// with gen on first use. Every instance on one database gets the same
