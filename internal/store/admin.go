@@ -32,6 +32,8 @@ type AdminSession struct {
 	// Expires is the absolute end of the session, whatever its activity.
 	Expires time.Time
 	Source  string // address the session was signed in from
+	// HasFlash says whether a flash waits (read with TakeAdminFlash).
+	HasFlash bool
 }
 
 // AdminStore keeps console administrators and their sessions.

@@ -125,8 +125,8 @@ func (db *DB) AdminSession(ctx context.Context, hash []byte) (*store.AdminSessio
 		s                      store.AdminSession
 		created, seen, expires int64
 	)
-	err := db.rdb.QueryRowContext(ctx, db.q(`SELECT hash, admin, created, last_seen, expires, source FROM admin_sessions WHERE hash = $1`), hash).
-		Scan(&s.Hash, &s.Admin, &created, &seen, &expires, &s.Source)
+	err := db.rdb.QueryRowContext(ctx, db.q(`SELECT hash, admin, created, last_seen, expires, source, flash IS NOT NULL FROM admin_sessions WHERE hash = $1`), hash).
+		Scan(&s.Hash, &s.Admin, &created, &seen, &expires, &s.Source, &s.HasFlash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scimerr.New(scimerr.NotFound, "no such session")
 	}

@@ -134,6 +134,9 @@ func testAdminSessions(t *testing.T, s store.Store, _ *env) {
 	if err := s.SetAdminFlash(ctx, sha(1), []byte("sealed")); err != nil {
 		t.Fatal(err)
 	}
+	if got, err := s.AdminSession(ctx, sha(1)); err != nil || !got.HasFlash {
+		t.Fatalf("session with a flash: %+v %v", got, err)
+	}
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -161,6 +164,9 @@ func testAdminSessions(t *testing.T, s store.Store, _ *env) {
 	wg.Wait()
 	if hits != 1 {
 		t.Fatalf("flash read %d times, want once", hits)
+	}
+	if got, err := s.AdminSession(ctx, sha(1)); err != nil || got.HasFlash {
+		t.Fatalf("session after its flash was taken: %+v %v", got, err)
 	}
 
 	// Client lifetimes.
