@@ -1,0 +1,196 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pamscim/pamscim/internal/scimerr"
+	"github.com/pamscim/pamscim/internal/store"
+)
+
+func testProvLog(t *testing.T, s store.Store, _ *env) {
+	ctx := context.Background()
+	mk := func(i int, tenant, method, path string, status int, client, rid string) store.LogEntry {
+		return store.LogEntry{
+			Tenant: tenant, At: t0.Add(time.Duration(i) * time.Second), Method: method, Path: path,
+			Query: "filter=userName+eq+%22x%22", Status: status, Duration: time.Duration(i)*time.Millisecond + 1234*time.Nanosecond,
+			Client: client, ResourceType: "User", ResourceID: rid, RequestID: fmt.Sprintf("req-%d", i),
+			RequestBody: []byte(`{"userName":"u` + fmt.Sprint(i) + `"}`), ResponseBody: []byte("\x00\xff binary is kept"),
+		}
+	}
+	batch := []store.LogEntry{
+		mk(0, "default", "POST", "/scim/v2/Users", 201, "token:entra", "u1"),
+		mk(1, "default", "PATCH", "/scim/v2/Users/u1", 200, "client:okta", "u1"),
+		mk(2, "default", "POST", "/scim/v2/Users", 409, "token:entra", ""),
+		mk(3, "acme", "POST", "/scim/v2/Users", 500, "token:entra", "u9"),
+		mk(4, "default", "GET", "/scim/v2/Groups/g_1", 404, "client:okta", "g_1"),
+		mk(5, "default", "DELETE", "/scim/v2/Users/u1", 204, "token:entra", "u1"),
+	}
+	// A path decoded from %00 and %FF must not fail the batch.
+	odd := mk(6, "default", "GET", "/scim/v2/Users/\x00\xff", 404, "token:entra", "")
+	odd.RequestBody, odd.ResponseBody = nil, nil
+	batch = append(batch, odd)
+	if err := s.AppendLog(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendLog(ctx, nil); err != nil {
+		t.Fatal("empty batch:", err)
+	}
+
+	query := func(q store.LogQuery) []store.LogEntry {
+		t.Helper()
+		es, err := s.QueryLog(ctx, q)
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
+		}
+		for i := 1; i < len(es); i++ {
+			if es[i].ID >= es[i-1].ID {
+				t.Fatalf("not newest first: %d then %d", es[i-1].ID, es[i].ID)
+			}
+		}
+		return es
+	}
+	reqIDs := func(es []store.LogEntry) string {
+		var b bytes.Buffer
+		for _, e := range es {
+			fmt.Fprintf(&b, "%s ", e.RequestID)
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		name string
+		q    store.LogQuery
+		want string
+	}{
+		{"tenant", store.LogQuery{Tenant: "default"}, "req-6 req-5 req-4 req-2 req-1 req-0 "},
+		{"other tenant", store.LogQuery{Tenant: "acme"}, "req-3 "},
+		{"no tenant sees nothing", store.LogQuery{}, ""},
+		{"unknown tenant", store.LogQuery{Tenant: "nobody"}, ""},
+		{"all tenants", store.LogQuery{AllTenants: true}, "req-6 req-5 req-4 req-3 req-2 req-1 req-0 "},
+		{"all tenants, one named", store.LogQuery{AllTenants: true, Tenant: "acme"}, "req-3 "},
+		{"exact status", store.LogQuery{Tenant: "default", Status: "409"}, "req-2 "},
+		{"class", store.LogQuery{Tenant: "default", Status: "4xx"}, "req-6 req-4 req-2 "},
+		{"class 2xx", store.LogQuery{Tenant: "default", Status: "2XX"}, "req-5 req-1 req-0 "},
+		{"error", store.LogQuery{Tenant: "default", Status: "error"}, "req-6 req-4 req-2 "},
+		{"error other tenant", store.LogQuery{Tenant: "acme", Status: "error"}, "req-3 "},
+		{"5xx scoped", store.LogQuery{Tenant: "default", Status: "5xx"}, ""},
+		{"path substring, any case", store.LogQuery{Tenant: "default", Path: "/GROUPS/"}, "req-4 "},
+		{"path with LIKE wildcards is literal", store.LogQuery{Tenant: "default", Path: "g_1"}, "req-4 "},
+		{"path % is literal", store.LogQuery{Tenant: "default", Path: "%"}, ""},
+		{"path _ is literal", store.LogQuery{Tenant: "default", Path: "Users_"}, ""},
+		{"client", store.LogQuery{Tenant: "default", Client: "client:okta"}, "req-4 req-1 "},
+		{"resource id", store.LogQuery{Tenant: "default", ResourceID: "u1"}, "req-5 req-1 req-0 "},
+		{"resource id scoped", store.LogQuery{Tenant: "default", ResourceID: "u9"}, ""},
+		{"since", store.LogQuery{Tenant: "default", Since: t0.Add(4 * time.Second)}, "req-6 req-5 req-4 "},
+		{"until", store.LogQuery{Tenant: "default", Until: t0.Add(2 * time.Second)}, "req-1 req-0 "},
+		{"limit keeps the newest", store.LogQuery{Tenant: "default", Limit: 2}, "req-6 req-5 "},
+		{"combined", store.LogQuery{Tenant: "default", Status: "2xx", Client: "token:entra", ResourceID: "u1"}, "req-5 req-0 "},
+	} {
+		if got := reqIDs(query(tc.q)); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"41", "4x", "6xx", "abc", "2000", "099", "-1"} {
+		_, err := s.QueryLog(ctx, store.LogQuery{Tenant: "default", Status: bad})
+		wantKind(t, err, scimerr.InvalidValue)
+	}
+
+	// Paging with BeforeID walks every entry once.
+	var seen []string
+	before := int64(0)
+	for range 10 {
+		page := query(store.LogQuery{Tenant: "default", Limit: 4, BeforeID: before})
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			seen = append(seen, e.RequestID)
+		}
+		before = page[len(page)-1].ID
+	}
+	if fmt.Sprint(seen) != "[req-6 req-5 req-4 req-2 req-1 req-0]" {
+		t.Fatalf("paging: %v", seen)
+	}
+
+	// One entry, whole; and never another tenant's.
+	all := query(store.LogQuery{Tenant: "default"})
+	want := batch[1]
+	var id int64
+	for _, e := range all {
+		if e.RequestID == "req-1" {
+			id = e.ID
+		}
+	}
+	got, err := s.LogEntry(ctx, "default", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.ID = id
+	if got.ID != want.ID || got.Tenant != want.Tenant || !got.At.Equal(want.At) || got.Method != want.Method ||
+		got.Path != want.Path || got.Query != want.Query || got.Status != want.Status || got.Duration != want.Duration ||
+		got.Client != want.Client || got.ResourceType != want.ResourceType || got.ResourceID != want.ResourceID ||
+		got.RequestID != want.RequestID || !bytes.Equal(got.RequestBody, want.RequestBody) || !bytes.Equal(got.ResponseBody, want.ResponseBody) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, want)
+	}
+	_, err = s.LogEntry(ctx, "acme", id)
+	wantKind(t, err, scimerr.NotFound)
+	_, err = s.LogEntry(ctx, "default", id+1000)
+	wantKind(t, err, scimerr.NotFound)
+	if e := query(store.LogQuery{Tenant: "default", Limit: 1})[0]; len(e.RequestBody) != 0 || len(e.ResponseBody) != 0 || !e.At.Equal(t0.Add(6*time.Second)) {
+		t.Fatalf("absent bodies: %+v", e)
+	}
+
+	// A batch larger than one INSERT statement.
+	var big []store.LogEntry
+	for i := range 450 {
+		big = append(big, mk(100+i, "big", "GET", "/scim/v2/Users", 200, "token:bulk", ""))
+	}
+	if err := s.AppendLog(ctx, big); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(query(store.LogQuery{Tenant: "big", Limit: store.MaxLogLimit})); n != 450 {
+		t.Fatalf("big batch: %d stored", n)
+	}
+	// Ids only grow, across batches.
+	if a, b := query(store.LogQuery{Tenant: "big", Limit: 1})[0].ID, all[0].ID; a <= b {
+		t.Fatalf("later batch has id %d, earlier %d", a, b)
+	}
+
+	// Pruning: by count in one tenant leaves the others alone.
+	n, err := s.PruneLog(ctx, "big", time.Time{}, 100)
+	if err != nil || n != 350 {
+		t.Fatalf("prune by count: %d, %v", n, err)
+	}
+	left := query(store.LogQuery{Tenant: "big", Limit: store.MaxLogLimit})
+	if len(left) != 100 || left[len(left)-1].RequestID != "req-450" {
+		t.Fatalf("after prune by count: %d left, oldest %s", len(left), left[len(left)-1].RequestID)
+	}
+	if a, b := len(query(store.LogQuery{Tenant: "default"})), len(query(store.LogQuery{Tenant: "acme"})); a != 6 || b != 1 {
+		t.Fatalf("pruning one tenant touched another: default %d, acme %d", a, b)
+	}
+	// By age, every tenant: default keeps req-3.. (at >= t0+3s), acme's req-3 stays.
+	n, err = s.PruneLog(ctx, "", t0.Add(3*time.Second), 0)
+	if err != nil || n != 3 {
+		t.Fatalf("prune by age: %d, %v", n, err)
+	}
+	if got := reqIDs(query(store.LogQuery{AllTenants: true, Until: t0.Add(100 * time.Second)})); got != "req-6 req-5 req-4 req-3 " {
+		t.Fatalf("after prune by age: %q", got)
+	}
+	// By count, every tenant.
+	n, err = s.PruneLog(ctx, "", time.Time{}, 1)
+	if err != nil || n != 2+99 {
+		t.Fatalf("prune every tenant by count: %d, %v", n, err)
+	}
+	for tenant, want := range map[string]string{"default": "req-6 ", "acme": "req-3 ", "big": "req-549 "} {
+		if got := reqIDs(query(store.LogQuery{Tenant: tenant})); got != want {
+			t.Errorf("%s after prune: %q, want %q", tenant, got, want)
+		}
+	}
+	// Nothing to prune is not an error.
+	if n, err := s.PruneLog(ctx, "nobody", t0.Add(time.Hour), 1); err != nil || n != 0 {
+		t.Fatalf("prune empty tenant: %d, %v", n, err)
+	}
+}
