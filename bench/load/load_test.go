@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pamscim/pamscim/bench/ceiling"
+	"github.com/pamscim/pamscim/internal/api"
+	"github.com/pamscim/pamscim/internal/auth"
+	"github.com/pamscim/pamscim/internal/schema"
+	"github.com/pamscim/pamscim/internal/store"
+	"github.com/pamscim/pamscim/internal/store/sqlite"
+)
+
+// pamscim starts a real pamscim server (SQLite file, real listener) over
+// the store in dir and returns its base URL and a token.
+func pamscim(t *testing.T, dir string) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	reg := schema.Default()
+	st, err := sqlite.Open(ctx, dir, reg, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	au := auth.NewService(st)
+	tok, _, err := au.CreateToken(ctx, store.DefaultTenant, "load", []string{auth.ScopeRead, auth.ScopeWrite}, 0, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(reg, st, au, api.Config{}, nil).Handler())
+	t.Cleanup(func() { srv.Close(); st.Close() })
+	return srv.URL + "/scim/v2", tok
+}
+
+func tiny(url, tok string, workloads ...string) Options {
+	return Options{URL: url, Token: tok, Server: "test", Workloads: workloads, Concurrency: 4, Users: 120,
+		W1Users: 40, Duration: 300 * time.Millisecond, GroupSizes: []int{10, 50}, W4Ops: 6, PageSize: 25}
+}
+
+func byWorkload(rows []Result) map[string][]Result {
+	m := map[string][]Result{}
+	for _, r := range rows {
+		m[r.Workload] = append(m[r.Workload], r)
+	}
+	return m
+}
+
+// TestWorkloadsAgainstPamscim runs every workload at a tiny size against a
+// real server: every answer must verify.
+func TestWorkloadsAgainstPamscim(t *testing.T) {
+	url, tok := pamscim(t, t.TempDir())
+	out, err := Load(context.Background(), tiny(url, tok, "W1", "W2"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := byWorkload(out.Results)
+	for _, w := range []string{"W1", "W2"} {
+		if len(rows[w]) == 0 {
+			t.Fatalf("no result for %s", w)
+		}
+		for _, r := range rows[w] {
+			if r.Skipped != "" || r.OK == 0 || r.Failed != 0 || r.Wrong != 0 || r.Throughput <= 0 {
+				t.Errorf("%s: ok %d failed %d wrong %d skipped %q throughput %.0f; errors %v", r.Name, r.OK, r.Failed, r.Wrong, r.Skipped, r.Throughput, r.Errors)
+			}
+		}
+	}
+	if got := rows["W1"][0].OK; got != 40 {
+		t.Errorf("W1 verified %d creates, want 40", got)
+	}
+}
+
+// TestSeededStore: users written by `load seed` are found by a run with
+// --seeded, by name and id.
+func TestSeededStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"seed", "--store", dir, "--users", "300"}, &out, &errb); code != 0 {
+		t.Fatalf("seed: exit %d: %s", code, errb.String())
+	}
+	url, tok := pamscim(t, dir)
+	o := tiny(url, tok, "W2")
+	o.Users, o.Seeded = 300, true
+	res, err := Load(context.Background(), o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.Results[0]; r.OK == 0 || r.Failed+r.Wrong != 0 {
+		t.Fatalf("W2 over a seeded store: %+v", r)
+	}
+	// A store seeded with fewer users is refused, not measured.
+	o.Users = 301
+	if _, err := Load(context.Background(), o, nil); err == nil || !strings.Contains(err.Error(), "--seeded") {
+		t.Fatalf("want a --seeded setup error, got %v", err)
+	}
+}
+
+// TestCeilingAnswersAreWrong: the ceiling answers fast and with the right
+// status but never with the right content, so the verifier must count its
+// creates and lookups as wrong, and none as throughput.
+func TestCeilingAnswersAreWrong(t *testing.T) {
+	srv := httptest.NewServer(ceiling.Handler(1000))
+	t.Cleanup(srv.Close)
+	o := tiny(srv.URL+"/scim/v2", "x", "W1", "W2")
+	o.Canned = true
+	out, err := Load(context.Background(), o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.Results {
+		if r.Skipped != "" {
+			continue
+		}
+		if r.OK != 0 || r.Wrong == 0 || r.Throughput != 0 || r.Answered <= 0 || len(r.Errors) == 0 {
+			t.Errorf("%s against the ceiling: ok %d wrong %d failed %d throughput %.0f answered %.0f errors %v", r.Name, r.OK, r.Wrong, r.Failed, r.Throughput, r.Answered, r.Errors)
+		}
+	}
+}
+
+// TestCommandLine: bad flags are usage errors (exit 2).
+func TestCommandLine(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"--url", "http://x", "--workload", "W9"},
+		{"--url", "http://x", "--group-sizes", "ten"},
+		{"--url", "http://x", "--nope"},
+		{"seed"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), args, &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errb.String())
+		}
+	}
+}
