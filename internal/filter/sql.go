@@ -2,6 +2,7 @@ package filter
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pamscim/pamscim/internal/schema"
 	"github.com/pamscim/pamscim/internal/scimerr"
@@ -60,6 +61,9 @@ type source struct {
 	folded      bool // expr is text folded with Fold already
 	micros      bool // expr is a dateTime as unix microseconds already
 	text        bool // expr is text, so present means not ''
+	// column: expr is a bare column under a b-tree index whose collation
+	// is byte-wise, so "sw" can be a range scan (prefixRange).
+	column bool
 	// in, when set, selects resource ids in an uncorrelated subquery
 	// ("r.id IN (SELECT in FROM from WHERE …)") instead of a correlated
 	// EXISTS, so the planner can start from the index of from.
@@ -213,6 +217,7 @@ func (c *compiler) compare(s source, op string, l *literal) (string, error) {
 				// Every string contains, starts and ends with "".
 				return x + " IS NOT NULL", nil
 			}
+			var cond string
 			if !l.exact {
 				// Both sides are folded, so LIKE's ASCII case
 				// insensitivity cannot add matches.
@@ -222,16 +227,25 @@ func (c *compiler) compare(s source, op string, l *literal) (string, error) {
 				} else if op == "ew" {
 					suf = ""
 				}
-				return c.d.Like(x, c.arg(likePattern(pre, l.s, suf))), nil
+				cond = c.d.Like(x, c.arg(likePattern(pre, l.s, suf)))
+			} else {
+				ph := c.arg(l.s)
+				switch op {
+				case "co":
+					cond = c.d.Contains(x, ph)
+				case "sw":
+					cond = c.d.HasPrefix(x, ph)
+				default:
+					cond = c.d.HasSuffix(x, ph)
+				}
 			}
-			ph := c.arg(l.s)
-			switch op {
-			case "co":
-				return c.d.Contains(x, ph), nil
-			case "sw":
-				return c.d.HasPrefix(x, ph), nil
+			if op == "sw" && s.column && x == s.expr {
+				// Neither engine turns this LIKE (ESCAPE, byte-wise
+				// collation) or substr test into an index range by
+				// itself; the bounds do, and the test stays to decide.
+				cond = c.prefixRange(x, l.s) + " AND " + cond
 			}
-			return c.d.HasSuffix(x, ph), nil
+			return cond, nil
 		}
 		return x + " " + sqlOp(op) + " " + c.arg(l.s), nil
 	case litBool:
@@ -249,6 +263,34 @@ func (c *compiler) compare(s source, op string, l *literal) (string, error) {
 		return x + " " + sqlOp(op) + " " + c.arg(l.t), nil
 	}
 	return "", scimerr.New(scimerr.Internal, "filter: no comparison for operator %s", op)
+}
+
+// prefixRange is "x >= p AND x < the least string above every string that
+// starts with p", which the index on x answers with one range scan. Bytes
+// of valid UTF-8 sort as code points, so the bound is p with its last
+// code point incremented (trailing U+10FFFF dropped first); it stays valid
+// UTF-8, which PostgreSQL requires of a text argument.
+func (c *compiler) prefixRange(x, p string) string {
+	cond := x + " >= " + c.arg(p)
+	if hi, ok := prefixSuccessor(p); ok {
+		cond += " AND " + x + " < " + c.arg(hi)
+	}
+	return cond
+}
+
+func prefixSuccessor(p string) (string, bool) {
+	rs := []rune(p)
+	for i := len(rs) - 1; i >= 0; i-- {
+		r := rs[i] + 1
+		if r == 0xD800 {
+			r = 0xE000 // surrogates are not encodable
+		}
+		if r <= utf8.MaxRune {
+			rs[i] = r
+			return string(rs[:i+1]), true
+		}
+	}
+	return "", false
 }
 
 func sqlOp(op string) string {
@@ -314,9 +356,9 @@ func (c *compiler) source(rt *schema.ResourceType, p schema.Path, l *literal) (s
 	if p.Schema == nil {
 		switch a.Name {
 		case "id":
-			return source{expr: "r.id", text: true}, nil
+			return source{expr: "r.id", text: true, column: true}, nil
 		case "externalId":
-			return source{expr: "r.ext_id", text: true}, nil
+			return source{expr: "r.ext_id", text: true, column: true}, nil
 		case "meta":
 			switch p.Sub.Name {
 			case "created":
@@ -332,9 +374,9 @@ func (c *compiler) source(rt *schema.ResourceType, p schema.Path, l *literal) (s
 	core := p.Schema == rt.Schema && p.Sub == nil && !a.MultiValued
 	switch {
 	case core && a == rt.UniqueAttr && a.Type == schema.TypeString:
-		return source{expr: "r.ukey", folded: !a.CaseExact, text: true}, nil
+		return source{expr: "r.ukey", folded: !a.CaseExact, text: true, column: true}, nil
 	case core && a == rt.DisplayAttr && a.Type == schema.TypeString && !a.CaseExact:
-		return source{expr: "r.dname", folded: true, text: true}, nil
+		return source{expr: "r.dname", folded: true, text: true, column: true}, nil
 	case core && a.Name == "active" && a.Type == schema.TypeBoolean && rt.Schema.Attr("active") == a:
 		return source{expr: "r.active"}, nil
 	}
@@ -388,6 +430,7 @@ func (c *compiler) indexedSource(path string) source {
 		expr:   "av.val",
 		folded: true,
 		text:   true,
+		column: true,
 	}
 }
 
