@@ -235,7 +235,12 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, rt *schema.Resourc
 			q.StartIndex = *sr.StartIndex
 		}
 	}
-	page, err := s.store.List(r.Context(), q)
+	if sr.Cursor == nil {
+		if err := s.checkIndexWindow(q.StartIndex, q.Count); err != nil {
+			return err
+		}
+	}
+	page, err := s.listStore(r.Context(), q, sr.Filter)
 	if err != nil {
 		return err
 	}

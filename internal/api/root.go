@@ -91,11 +91,14 @@ func (s *Server) rootSearch(w http.ResponseWriter, r *http.Request, sr *searchRe
 	if sr.StartIndex != nil && *sr.StartIndex > 1 {
 		start = *sr.StartIndex
 	}
+	if err := s.checkIndexWindow(start, count); err != nil {
+		return err
+	}
 	total := 0
 	for _, part := range parts {
 		q := part.q
 		q.Count, q.StartIndex = 0, 1
-		page, err := s.store.List(r.Context(), q)
+		page, err := s.listStore(r.Context(), q, sr.Filter)
 		if err != nil {
 			return err
 		}
@@ -116,7 +119,7 @@ func (s *Server) rootSearch(w http.ResponseWriter, r *http.Request, sr *searchRe
 		q := part.q
 		q.StartIndex, q.Count, q.NoTotal = offset+1, count-len(items), true
 		offset = 0
-		page, err := s.store.List(r.Context(), q)
+		page, err := s.listStore(r.Context(), q, sr.Filter)
 		if err != nil {
 			return err
 		}

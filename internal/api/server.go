@@ -47,6 +47,12 @@ type Config struct {
 	UnknownMembers string
 	// Limits bound concurrency and request time (limits.go).
 	Limits Limits
+	// QueryTimeout is the store's budget for one list or search; past it
+	// the client gets 400 tooMany (query.go). Default DefaultQueryTimeout.
+	QueryTimeout time.Duration
+	// IndexPagingLimit, when positive, refuses index paging past that many
+	// results with 400 tooMany; cursor paging is never limited.
+	IndexPagingLimit int
 }
 
 // Server serves the SCIM API.
@@ -84,6 +90,9 @@ func New(reg *schema.Registry, st store.Store, au *auth.Service, cfg Config, log
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	cfg.Limits.defaults()
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = DefaultQueryTimeout
+	}
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

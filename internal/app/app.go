@@ -48,6 +48,8 @@ type Config struct {
 	// Limits: see api.Limits and limits.go.
 	MaxInFlight       int
 	RequestTimeout    time.Duration
+	QueryTimeout      time.Duration // api.Config.QueryTimeout
+	IndexPagingLimit  int           // api.Config.IndexPagingLimit
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 }
@@ -151,7 +153,8 @@ func Serve(ctx context.Context, c *Config, stderr io.Writer, ready func(addr str
 		return err
 	}
 	srv := api.New(reg, st, au, api.Config{BaseURL: c.BaseURL, MaxBodyBytes: c.MaxBodyBytes, Limits: c.apiLimits(),
-		BulkMaxOperations: c.BulkMaxOperations, BulkMaxPayload: c.BulkMaxPayload, UnknownMembers: c.UnknownMembers}, log)
+		BulkMaxOperations: c.BulkMaxOperations, BulkMaxPayload: c.BulkMaxPayload, UnknownMembers: c.UnknownMembers,
+		QueryTimeout: c.QueryTimeout, IndexPagingLimit: c.IndexPagingLimit}, log)
 	c.wireSecurity(ctx, srv, st, log)
 	hs := &http.Server{
 		Handler:        srv.Handler(),

@@ -29,13 +29,16 @@ func (c *Config) validateMore() []error {
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, fmt.Errorf("--max-body must not be negative"))
 	}
+	if c.IndexPagingLimit < 0 {
+		errs = append(errs, fmt.Errorf("--index-paging-limit must not be negative (0 means no limit)"))
+	}
 	if c.MaxInFlight < 0 {
 		errs = append(errs, fmt.Errorf("--max-in-flight must not be negative (0 means no cap)"))
 	}
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
-	}{{"--request-timeout", c.RequestTimeout}, {"--read-header-timeout", c.ReadHeaderTimeout}, {"--idle-timeout", c.IdleTimeout}, {"--shutdown-timeout", c.ShutdownTimeout}} {
+	}{{"--query-timeout", c.QueryTimeout}, {"--request-timeout", c.RequestTimeout}, {"--read-header-timeout", c.ReadHeaderTimeout}, {"--idle-timeout", c.IdleTimeout}, {"--shutdown-timeout", c.ShutdownTimeout}} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative", d.flag))
 		}
