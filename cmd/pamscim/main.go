@@ -86,6 +86,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(serveCmd(), tokenCmd(), tenantCmd(), versionCmd())
 	root.AddCommand(pamCmds()...)
 	root.AddCommand(oauthCmd(), auditCmd())
+	root.AddCommand(adminCmd())
 	root.AddCommand(exportCmd(), fulfillCmd(), verifyCmd())
 	root.AddCommand(dataCmds()...)
 	addConfig(root)

@@ -156,8 +156,12 @@ func Serve(ctx context.Context, c *Config, stderr io.Writer, ready func(addr str
 		BulkMaxOperations: c.BulkMaxOperations, BulkMaxPayload: c.BulkMaxPayload, UnknownMembers: c.UnknownMembers,
 		QueryTimeout: c.QueryTimeout, IndexPagingLimit: c.IndexPagingLimit}, log)
 	c.wireSecurity(ctx, srv, st, log)
+	handler, err := c.withConsole(srv.Handler(), st, reg, log) // the web console at /admin/ (console.go)
+	if err != nil {
+		return err
+	}
 	hs := &http.Server{
-		Handler:        srv.Handler(),
+		Handler:        handler,
 		MaxHeaderBytes: 1 << 20,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
