@@ -54,12 +54,12 @@ func byWorkload(rows []Result) map[string][]Result {
 // real server: every answer must verify.
 func TestWorkloadsAgainstPamscim(t *testing.T) {
 	url, tok := pamscim(t, t.TempDir())
-	out, err := Load(context.Background(), tiny(url, tok, "W1", "W2"), nil)
+	out, err := Load(context.Background(), tiny(url, tok, "W1", "W2", "W3", "W4", "W5", "W6"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rows := byWorkload(out.Results)
-	for _, w := range []string{"W1", "W2"} {
+	for _, w := range []string{"W1", "W2", "W3", "W4", "W5", "W6"} {
 		if len(rows[w]) == 0 {
 			t.Fatalf("no result for %s", w)
 		}
@@ -71,6 +71,24 @@ func TestWorkloadsAgainstPamscim(t *testing.T) {
 	}
 	if got := rows["W1"][0].OK; got != 40 {
 		t.Errorf("W1 verified %d creates, want 40", got)
+	}
+	// W4 ran once per group size; W5 with both kinds of paging, each
+	// exporting every user (seeded, W1's and W6's are all there by then).
+	if len(rows["W4"]) != 2 || rows["W4"][1].Key != "W4/50" || rows["W4"][1].OK != 12 {
+		t.Errorf("W4 rows: %+v", rows["W4"])
+	}
+	if len(rows["W5"]) != 2 || rows["W5"][0].Key != "W5/index" || rows["W5"][1].Key != "W5/cursor" {
+		t.Fatalf("W5 rows: %+v", rows["W5"])
+	}
+	for _, r := range rows["W5"] {
+		// 120 seeded + 40 created by W1, in pages of 25: 7 pages.
+		if r.Throughput <= 0 || r.OK < 7 || !strings.HasPrefix(r.Note, "160 users") {
+			t.Errorf("%s: %d pages, note %q", r.Name, r.OK, r.Note)
+		}
+	}
+	md, err := Markdown([]*Run{out}, "test", "")
+	if err != nil || !strings.Contains(md, "| W5 export, cursor paging (users/s) |") {
+		t.Errorf("markdown: %v\n%s", err, md)
 	}
 }
 
@@ -105,7 +123,7 @@ func TestSeededStore(t *testing.T) {
 func TestCeilingAnswersAreWrong(t *testing.T) {
 	srv := httptest.NewServer(ceiling.Handler(1000))
 	t.Cleanup(srv.Close)
-	o := tiny(srv.URL+"/scim/v2", "x", "W1", "W2")
+	o := tiny(srv.URL+"/scim/v2", "x", "W1", "W2", "W3", "W4", "W5", "W6")
 	o.Canned = true
 	out, err := Load(context.Background(), o, nil)
 	if err != nil {

@@ -67,13 +67,15 @@ func printTable(w io.Writer, server string, rows []Result) {
 	fmt.Fprintf(tw, "%s\tok\tfailed\twrong\tseconds\tthroughput\tunit\tp50 ms\tp95 ms\tp99 ms\t\n", server)
 	for _, r := range rows {
 		if r.Skipped != "" {
-			fmt.Fprintf(tw, "%s\t\t\t\t\t\t\t\t\tskipped: %s\t\n", r.Name, r.Skipped)
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%.0f\t%s\t%.2f\t%.2f\t%.2f\t\n", r.Name, r.OK, r.Failed, r.Wrong, r.Seconds, r.Throughput, r.Unit, r.P50Ms, r.P95Ms, r.P99Ms)
 	}
 	tw.Flush()
 	for _, r := range rows {
+		if r.Skipped != "" {
+			fmt.Fprintf(w, "  %s: skipped: %s\n", r.Name, r.Skipped)
+		}
 		for _, e := range r.Errors {
 			fmt.Fprintf(w, "  %s: %s\n", r.Name, e)
 		}

@@ -393,6 +393,9 @@ func (r *Runner) Run(ctx context.Context) ([]Result, error) {
 		}
 		for i := range rows {
 			rows[i].Workload = w
+			if rows[i].Key == "" {
+				rows[i].Key = w
+			}
 			if rows[i].Size == 0 && w != "W1" {
 				rows[i].Size = len(r.ids)
 			}

@@ -13,6 +13,7 @@ import (
 // group size of W4) against one server.
 type Result struct {
 	Workload    string  `json:"workload"` // W1…W6
+	Key         string  `json:"key"`      // the row across servers: W1, W4/10000, W5/cursor…
 	Name        string  `json:"name"`     // the row's label, e.g. "W4 add/remove, 10000 members"
 	Concurrency int     `json:"concurrency"`
 	Size        int     `json:"size,omitempty"` // users in the store, members in the group…
@@ -43,7 +44,8 @@ type sample struct {
 	lat   time.Duration // the request alone, not its verification
 	fail  error         // transport error or unexpected status
 	wrong error         // expected status, wrong content
-	units int           // work done (users exported); 0 counts as 1
+	units int           // work done (users exported) when exact; else 1
+	exact bool
 }
 
 // recorder gathers samples from many workers.
@@ -63,7 +65,7 @@ func (r *recorder) add(s sample) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	u := s.units
-	if u == 0 {
+	if !s.exact {
 		u = 1
 	}
 	switch {
