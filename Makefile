@@ -12,7 +12,7 @@ GOBUILD := CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "$(LDFLAGS)
 PLATFORMS := linux/amd64 linux/arm64
 DIST := dist
 
-.PHONY: build test ci bench soak crash release docker docker-prebuilt clean
+.PHONY: build test ci bench bench-compare soak crash release docker docker-prebuilt clean
 
 build: ## the pamscim binary for this machine
 	$(GOBUILD) -o pamscim ./cmd/pamscim
@@ -25,6 +25,9 @@ ci: ## what CI runs (gofmt, vet, tests, conformance collections)
 
 bench: ## the benchmarks of bench/RESULTS.md (minutes; seeds 100,000 users)
 	go test -run='^$$' -bench=. -benchtime=20000x -count=1 -timeout=60m ./bench
+
+bench-compare: ## bench/load against pamscim, the SCIMMY peer (npm) and the ceiling; LOAD_SIZE=full for 1,000,000 users (bench/README.md)
+	bash bench/compare.sh
 
 soak: ## the soak test: 10 minutes of mixed traffic at a steady rate (bench/RESULTS.md)
 	PAMSCIM_SOAK=10m go test -run='^TestSoak$$' -count=1 -v -timeout=30m ./bench
