@@ -288,8 +288,11 @@ func (r *Runner) export(ctx context.Context, mode client.Paging) Result {
 			s.wrong = fmt.Errorf("page %d held %d users, more than count=%d", pages+1, info.Count, r.opt.PageSize)
 		}
 		rec.add(s)
-		if s.wrong != nil && dup == info.Count {
-			break // the server repeats itself: the walk would never end
+		if hasTotal && pages > total/max(1, r.opt.PageSize)+10 {
+			// A server whose cursors go round in circles must not keep
+			// the walk going for ever.
+			rec.addWrong(fmt.Errorf("%d pages and not done: more than totalResults %d allows", pages+1, total))
+			break
 		}
 		if mode == client.PagingCursor {
 			if info.NextCursor == "" || info.NextCursor == cur {
