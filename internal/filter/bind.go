@@ -28,6 +28,9 @@ type literal struct {
 	kind  litKind
 	exact bool   // strings compare case-sensitively
 	s     string // litString: the value, folded with fold unless exact
+	// prep, when not nil, replaces fold for this literal and the values it
+	// is compared with (the attribute's Prepare: PRECIS for userName).
+	prep func(string) string
 	b     bool
 	num   number
 	t     int64 // litTime: unix microseconds
@@ -75,6 +78,15 @@ func cmpNumber(a, b number) int {
 // the same function through scim_fold, and the store folds the ukey, dname
 // and attr_values columns with it; changing it means rewriting those.
 func fold(s string) string { return strings.ToLower(s) }
+
+// fold folds a value compared with l as l was folded. The store keeps the
+// same form in its key column (schema.Attribute.Key).
+func (l *literal) fold(s string) string {
+	if l.prep != nil {
+		return l.prep(s)
+	}
+	return fold(s)
+}
 
 // Bind resolves every attribute path of e against rt, checks operators and
 // values against the attributes' types, coerces the lenient value forms,
@@ -316,7 +328,8 @@ func (b *binder) literal(p schema.Path, leaf *schema.Attribute, op string, v any
 		exact := b.exactStrings(p, leaf)
 		l := literal{kind: litString, exact: exact, s: s}
 		if !exact {
-			l.s = fold(s)
+			l.prep = leaf.Prepare
+			l.s = l.fold(s)
 		}
 		return l, s, nil
 	case schema.TypeBoolean:

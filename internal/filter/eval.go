@@ -130,7 +130,7 @@ func match(op string, l *literal, v any) bool {
 			return false
 		}
 		if !l.exact {
-			s = fold(s)
+			s = l.fold(s)
 		}
 		switch op {
 		case "co":
@@ -169,7 +169,7 @@ func compare(l *literal, v any) (int, bool) {
 			return 0, false
 		}
 		if !l.exact {
-			s = fold(s)
+			s = l.fold(s)
 		}
 		return strings.Compare(s, l.s), true
 	case litBool:

@@ -89,7 +89,13 @@ func evalAndSQL(t *testing.T, openTestDB func(testing.TB) *testDB) {
 		{`userName eq "jsmith"`, "u2"},
 		{`userName eq "STRASSE"`, ""}, // strings.ToLower does not fold ß to ss
 		{`userName eq "straße"`, "u3"},
-		{`userName eq "IPEK"`, "u4"}, // Go's simple case mapping folds İ to i
+		// userName compares by RFC 8265 (PRECIS): İ lower-cases to i +
+		// combining dot, so "İpek" is not "IPEK" (Go's simple mapping
+		// would make them one user).
+		{`userName eq "IPEK"`, ""},
+		{"userName eq \"i\u0307pek\"", "u4"},
+		{`userName eq "ＩＰＥＫ"`, ""},
+		{`userName eq "ＢＪＥＮＳＥＮ"`, "u1"}, // fullwidth is width-mapped
 		{`userName sw "J"`, "u2"},
 		{`userName co "ENS"`, "u1"},
 		{`userName ew "H"`, "u2"},

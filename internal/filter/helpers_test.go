@@ -120,10 +120,7 @@ func (d *testDB) insert(tenant string, rt *schema.ResourceType, r *Resource) {
 	}
 	if a := rt.UniqueAttr; a != nil {
 		if s, ok := r.Doc[a.Name].(string); ok {
-			if !a.CaseExact {
-				s = fold(s)
-			}
-			ukey = s
+			ukey = a.Key(s) // as the store keeps it
 		}
 	}
 	if a := rt.DisplayAttr; a != nil {

@@ -57,6 +57,9 @@ func sortKey(rt *schema.ResourceType, p schema.Path, r *Resource) any {
 			return t.UnixMicro()
 		}
 		if !(&binder{rt: rt}).exactStrings(p, leaf) {
+			if leaf.Prepare != nil {
+				return leaf.Prepare(x)
+			}
 			return fold(x)
 		}
 		return x

@@ -294,6 +294,7 @@ func Default() *Registry {
 	}
 	fixRFC(r)
 	user, group, ent := r.Schema(UserURN), r.Schema(GroupURN), r.Schema(EnterpriseUserURN)
+	user.Attr("userName").Prepare = PrepareUserName
 	r.AddResourceType(&ResourceType{
 		Name: "User", Endpoint: "/Users", Description: "User Account",
 		Schema: user, Extensions: []Extension{{Schema: ent}},

@@ -71,7 +71,23 @@ type Attribute struct {
 	Parent *Attribute `json:"-"`
 	// Schema is the schema that defines this attribute (nil for common attributes).
 	Schema *Schema `json:"-"`
-	sub    map[string]*Attribute
+	// Prepare, when set, is the form in which values of a caseExact=false
+	// string attribute are compared and held unique, instead of lower case
+	// (PrepareUserName for userName).
+	Prepare func(string) string `json:"-"`
+	sub     map[string]*Attribute
+}
+
+// Key is the form in which a value of the string attribute a is compared:
+// the value itself when a is caseExact, else Prepare's form or lower case.
+func (a *Attribute) Key(s string) string {
+	switch {
+	case a.CaseExact:
+		return s
+	case a.Prepare != nil:
+		return a.Prepare(s)
+	}
+	return strings.ToLower(s)
 }
 
 // Sub returns the sub-attribute with the given name, matched case-insensitively.

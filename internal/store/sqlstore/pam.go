@@ -198,8 +198,8 @@ func (t *txn) GetMany(ctx context.Context, ids []string) (map[string]*store.Reso
 }
 
 func (t *txn) ByUnique(ctx context.Context, rt *schema.ResourceType, value string) (*store.Resource, error) {
-	if rt.UniqueAttr != nil && !rt.UniqueAttr.CaseExact {
-		value = fold(value)
+	if rt.UniqueAttr != nil {
+		value = rt.UniqueAttr.Key(value)
 	}
 	row := t.tx.QueryRowContext(ctx, t.db.q(`SELECT `+selectCols+` FROM resources WHERE tenant = $1 AND rtype = $2 AND ukey = $3`), t.tenant, rt.Name, value)
 	r, err := scanResource(row, t.tenant, rt)

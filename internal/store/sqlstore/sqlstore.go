@@ -125,15 +125,9 @@ func columns(rt *schema.ResourceType, doc schema.Doc) (ext, ukey, dname sql.Null
 	}
 	if a := rt.UniqueAttr; a != nil {
 		if s, ok := doc[a.Name].(string); ok {
-			if !a.CaseExact {
-				s = fold(s)
-			}
-			ukey = sql.NullString{String: s, Valid: true}
-		}
-	}
-	if rt.UniqueKey != nil {
-		if k := rt.UniqueKey(doc); k != "" {
-			ukey = sql.NullString{String: k, Valid: true}
+			// PRECIS for userName (schema.PrepareUserName), lower
+			// case for other names; filters bind their values alike.
+			ukey = sql.NullString{String: a.Key(s), Valid: true}
 		}
 	}
 	if rt.UniqueKey != nil {
