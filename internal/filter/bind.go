@@ -31,9 +31,9 @@ type literal struct {
 	// prep, when not nil, replaces fold for this literal and the values it
 	// is compared with (the attribute's Prepare: PRECIS for userName).
 	prep func(string) string
-	b     bool
-	num   number
-	t     int64 // litTime: unix microseconds
+	b    bool
+	num  number
+	t    int64 // litTime: unix microseconds
 }
 
 // number is a JSON number as an int64 when it is one, else a float64.

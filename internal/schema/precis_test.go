@@ -11,14 +11,14 @@ import (
 func TestPrepareUserName(t *testing.T) {
 	for _, tc := range []struct{ a, b string }{
 		{"bjensen@example.com", "BJensen@Example.COM"},
-		{"bjensen", "ｂｊｅｎｓｅｎ"},           // fullwidth (width mapping)
-		{"BJENSEN", "ＢＪＥＮＳＥＮ"},           // fullwidth capitals
-		{"andré", "andre\u0301"},           // NFC: precomposed = e + combining acute
-		{"ÅSA", "åsa"},                     // non-ASCII capitals
-		{"ΣΟΦΙΑ", "σοφια"},                 // no final-sigma rule: Σ → σ everywhere
-		{"John Smith", "john smith"},       // userparts separated by spaces
-		{"ｶﾀｶﾅ", "カタカナ"},                   // halfwidth katakana
-		{"user\u2028x", "USER\u2028X"},     // outside the profile's class: mapped, not refused
+		{"bjensen", "ｂｊｅｎｓｅｎ"},         // fullwidth (width mapping)
+		{"BJENSEN", "ＢＪＥＮＳＥＮ"},         // fullwidth capitals
+		{"andré", "andre\u0301"},       // NFC: precomposed = e + combining acute
+		{"ÅSA", "åsa"},                 // non-ASCII capitals
+		{"ΣΟΦΙΑ", "σοφια"},             // no final-sigma rule: Σ → σ everywhere
+		{"John Smith", "john smith"},   // userparts separated by spaces
+		{"ｶﾀｶﾅ", "カタカナ"},               // halfwidth katakana
+		{"user\u2028x", "USER\u2028X"}, // outside the profile's class: mapped, not refused
 	} {
 		if pa, pb := PrepareUserName(tc.a), PrepareUserName(tc.b); pa != pb {
 			t.Errorf("PrepareUserName(%q) = %q, PrepareUserName(%q) = %q; want one form", tc.a, pa, tc.b, pb)
