@@ -75,7 +75,13 @@ func (db *DB) List(ctx context.Context, q store.Query) (*store.Page, error) {
 	sqlText := fmt.Sprintf(`SELECT r.id, r.doc, r.version, r.created, r.modified, %s FROM resources r WHERE %s%s ORDER BY %s LIMIT %d`,
 		skey, where, keyset, order, limit)
 	if seek == nil && q.StartIndex > 1 {
-		sqlText += fmt.Sprintf(" OFFSET %d", q.StartIndex-1)
+		// A deferred join: the OFFSET walk selects ids only, which the
+		// (tenant, rtype, id) index answers without reading a document,
+		// and only the page's rows are read whole. Skipping 200,000 rows
+		// this way costs a few milliseconds instead of reading 200,000
+		// documents.
+		sqlText = fmt.Sprintf(`SELECT r.id, r.doc, r.version, r.created, r.modified, %s FROM resources r WHERE r.tenant = $1 AND r.id IN (SELECT r.id FROM resources r WHERE %s ORDER BY %s LIMIT %d OFFSET %d) ORDER BY %s`,
+			skey, where, order, limit, q.StartIndex-1, order)
 	}
 	rows, err := db.rdb.QueryContext(ctx, db.q(sqlText), args...)
 	if err != nil {
