@@ -456,8 +456,8 @@ func fmtDuration(d time.Duration) string {
 	return d.String()
 }
 
-// parseTTL reads a lifetime: a Go duration (15m, 720h) or whole days (30d).
-func parseTTL(s string) (time.Duration, error) {
+// ParseTTL reads a lifetime: a Go duration (15m, 720h) or whole days (30d).
+func ParseTTL(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		var days int

@@ -396,12 +396,12 @@ func (c *Console) createClient(w http.ResponseWriter, r *http.Request, s *sessio
 		bad("Choose client credentials or password (refresh tokens alone grant nothing).")
 		return
 	}
-	access, err := parseTTL(f.AccessTTL)
+	access, err := ParseTTL(f.AccessTTL)
 	if err != nil {
 		bad("Access token lifetime: " + err.Error())
 		return
 	}
-	refresh, err := parseTTL(f.RefreshTTL)
+	refresh, err := ParseTTL(f.RefreshTTL)
 	if err != nil {
 		bad("Refresh token lifetime: " + err.Error())
 		return
@@ -462,10 +462,10 @@ func (c *Console) setLifetimes(w http.ResponseWriter, r *http.Request, s *sessio
 	if cl == nil {
 		return
 	}
-	access, err := parseTTL(r.PostForm.Get("access_ttl"))
+	access, err := ParseTTL(r.PostForm.Get("access_ttl"))
 	if err == nil {
 		var refresh time.Duration
-		if refresh, err = parseTTL(r.PostForm.Get("refresh_ttl")); err == nil {
+		if refresh, err = ParseTTL(r.PostForm.Get("refresh_ttl")); err == nil {
 			if err := c.st.SetClientLifetimes(r.Context(), cl.ID, access, refresh); err != nil {
 				c.internal(w, r, err)
 				return
@@ -560,7 +560,7 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	if exp != "never" {
-		ttl, _ = parseTTL(exp)
+		ttl, _ = ParseTTL(exp)
 	}
 	secret, t, err := c.tokens.CreateToken(r.Context(), s.tenant, name, scopes, ttl, s.actor())
 	if err != nil {

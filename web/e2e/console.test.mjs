@@ -1,0 +1,263 @@
+// End-to-end test of the pamscim web console in a real browser: Debian's
+// chromium, driven by playwright-core, against a real pamscim server built
+// from this tree on 127.0.0.1:0 with a fresh data directory.
+//
+//   cd web/e2e && npm ci && node --test
+//
+// Without /usr/bin/chromium the test skips, unless CI=true, where it fails.
+// Screenshots of every page go to web/e2e/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..');
+const shots = join(here, 'screenshots');
+const CHROMIUM = process.env.PAMSCIM_CHROMIUM || '/usr/bin/chromium';
+const PASSWORD = 'correct horse battery staple';
+const SCIM_PASSWORD = 'Hunter2-very-secret-P@ss';
+
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI === 'true') {
+  throw new Error(`${CHROMIUM} is missing and CI=true: install Debian's chromium package`);
+}
+const skip = haveChromium ? false : `no ${CHROMIUM}: install Debian's chromium package to run the browser tests`;
+
+let work, bin, data, server, base, token, context, page;
+
+// startServer runs `pamscim serve` and reads the bound address from its
+// "pamscim listening ... addr=HOST:PORT" log line.
+function startServer() {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data', data], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${err}`)), 60_000);
+    p.stderr.on('data', (b) => {
+      err += b.toString();
+      const m = err.match(/pamscim listening.* addr=(\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc: p, addr: m[1] });
+      }
+    });
+    p.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${err}`)));
+  });
+}
+
+async function scim(method, path, body) {
+  const res = await fetch(`${base}/scim/v2${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+async function shot(name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+before(async () => {
+  if (skip) return;
+  work = mkdtempSync(join(tmpdir(), 'pamscim-e2e-'));
+  bin = join(work, 'pamscim');
+  data = join(work, 'data');
+  mkdirSync(shots, { recursive: true });
+  execFileSync('go', ['build', '-o', bin, './cmd/pamscim'], { cwd: repo, stdio: 'inherit' });
+  execFileSync(bin, ['admin', 'create', 'alice', '--all-tenants', '--data', data], { input: `${PASSWORD}\n` });
+  const s = await startServer();
+  server = s.proc;
+  base = `http://${s.addr}`;
+  token = readFileSync(join(data, 'bootstrap-token'), 'utf8').trim();
+
+  const { chromium } = await import('playwright-core');
+  context = await chromium.launchPersistentContext(join(work, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 860 },
+  });
+  page = context.pages()[0] || (await context.newPage());
+  page.setDefaultTimeout(15_000);
+});
+
+after(async () => {
+  if (context) await context.close();
+  if (server) server.kill('SIGTERM');
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('sign in', { skip }, async () => {
+  await page.goto(`${base}/admin/`);
+  assert.match(page.url(), /\/admin\/login$/);
+  await shot('01-login');
+  // A wrong password is refused with one message for every cause.
+  await page.fill('input[name=name]', 'alice');
+  await page.fill('input[name=password]', 'not the password');
+  await page.click('button[type=submit]');
+  assert.match(await page.textContent('.alert.error'), /Wrong name or password/);
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/admin\/t\/default\/$/);
+  assert.equal(await page.textContent('h1'), 'Dashboard · default');
+  const cookies = await context.cookies(base);
+  const session = cookies.find((c) => c.name === 'pamscim_console');
+  assert.ok(session, 'session cookie set');
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Strict');
+  assert.equal(session.path, '/admin/');
+});
+
+test('create an OAuth client and see its secret exactly once', { skip }, async () => {
+  await page.click('nav.tabs >> text=OAuth clients');
+  await page.waitForURL(/\/clients$/);
+  await page.fill('input[name=name]', 'SailPoint IdentityIQ');
+  await page.fill('input[name=access_ttl]', '10m');
+  await page.fill('input[name=refresh_ttl]', '60d');
+  await page.click('button:has-text("Create client")');
+  await page.waitForURL(/\/clients$/);
+  const secret = await page.inputValue('#secret');
+  assert.match(secret, /^pamscim_cs_[A-Za-z0-9_-]{43}$/);
+  const clientID = (await page.textContent('#client-id')).trim();
+  assert.match(await page.textContent('table.clients'), /SailPoint IdentityIQ/);
+  await shot('03-client-created');
+
+  // The secret works at the token endpoint.
+  const res = await fetch(`${base}/scim/oauth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientID, client_secret: secret }),
+  });
+  assert.equal(res.status, 200);
+  const tok = await res.json();
+  assert.equal(tok.expires_in, 600, 'the 10m access token lifetime set in the form');
+
+  // Reload: the secret is gone, and nowhere on the page.
+  await page.reload();
+  assert.equal(await page.locator('#secret').count(), 0);
+  assert.ok(!(await page.content()).includes(secret), 'secret shown again after reload');
+  await shot('04-clients');
+
+  // Recycle the secret: a new one, once; the old one stops working.
+  await page.click('table.clients button:has-text("Recycle secret")');
+  await page.waitForURL(/\/clients$/);
+  const rotated = await page.inputValue('#secret');
+  assert.notEqual(rotated, secret);
+  await page.reload();
+  assert.ok(!(await page.content()).includes(rotated));
+  const old = await fetch(`${base}/scim/oauth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientID, client_secret: secret }),
+  });
+  assert.equal(old.status, 401);
+
+  // Token lifetimes can be changed in place.
+  const row = page.locator('table.clients tbody tr', { hasText: 'SailPoint IdentityIQ' });
+  await row.locator('input[name=access_ttl]').fill('5m');
+  await row.locator('button:has-text("Save")').click();
+  await page.waitForURL(/\/clients$/);
+  assert.match(await page.textContent('#flash'), /lifetimes/);
+  assert.equal(await row.locator('input[name=access_ttl]').inputValue(), '5m');
+});
+
+test('create a SCIM token and revoke it', { skip }, async () => {
+  await page.click('nav.tabs >> text=SCIM tokens');
+  await page.waitForURL(/\/tokens$/);
+  await page.fill('input[name=name]', 'okta-prod');
+  await page.selectOption('select[name=expires]', '30d');
+  await page.click('button:has-text("Create token")');
+  await page.waitForURL(/\/tokens$/);
+  const secret = await page.inputValue('#secret');
+  assert.match(secret, /^pamscim_pat_/);
+  await shot('05-token-created');
+
+  // The token works, and the list shows its last use.
+  const ok = await fetch(`${base}/scim/v2/Users`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert.equal(ok.status, 200);
+  await page.reload();
+  assert.ok(!(await page.content()).includes(secret), 'token shown again after reload');
+  const row = page.locator('table.tokens tbody tr', { hasText: 'okta-prod' });
+  assert.match(await row.textContent(), /active/);
+  assert.doesNotMatch(await row.locator('td').nth(4).textContent(), /^-$/, 'last use recorded');
+
+  await row.locator('button:has-text("Revoke")').click();
+  await page.waitForURL(/\/tokens$/);
+  assert.match(await page.locator('table.tokens tbody tr', { hasText: 'okta-prod' }).textContent(), /revoked/);
+  await shot('06-tokens');
+  const refused = await fetch(`${base}/scim/v2/Users`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert.equal(refused.status, 401);
+});
+
+test('find a failed SCIM request in the log with its body redacted', { skip }, async () => {
+  const user = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'jdoe@example.com', password: SCIM_PASSWORD, active: true };
+  assert.equal((await scim('POST', '/Users', user)).status, 201);
+  const dup = await scim('POST', '/Users', user);
+  assert.equal(dup.status, 409);
+
+  await page.click('nav.tabs >> text=Provisioning log');
+  await page.waitForURL(/\/log$/);
+  // The log is written off the request path: wait for the entry to land.
+  let found = false;
+  for (let i = 0; i < 40 && !found; i++) {
+    await page.goto(`${base}/admin/t/default/log?status=409`);
+    found = (await page.locator('table.log tbody tr').count()) > 0;
+    if (!found) await page.waitForTimeout(250);
+  }
+  assert.ok(found, 'the 409 reached the log');
+  await page.selectOption('select[name=status]', '409');
+  await page.fill('input[name=path]', '/Users');
+  await page.click('button:has-text("Filter")');
+  const row = page.locator('table.log tbody tr').first();
+  assert.match(await row.textContent(), /POST/);
+  assert.match(await row.textContent(), /409/);
+  await shot('07-log');
+
+  await row.locator('a:has-text("Open")').click();
+  await page.waitForURL(/\/log\/\d+$/);
+  const req = await page.textContent('#request-body');
+  assert.match(req, /jdoe@example\.com/);
+  assert.match(req, /\[redacted\]/);
+  assert.ok(!(await page.content()).includes(SCIM_PASSWORD), 'the password shows in the log');
+  assert.match(await page.textContent('#response-body'), /uniqueness/);
+  await shot('08-log-entry');
+});
+
+test('dashboard, audit trail and tenants', { skip }, async () => {
+  await page.click('nav.tabs >> text=Dashboard');
+  await page.waitForURL(/\/admin\/t\/default\/$/);
+  assert.match(await page.textContent('.stats'), /Users/);
+  assert.match(await page.textContent('section.card'), /409/);
+  await shot('02-dashboard');
+
+  await page.click('nav.tabs >> text=Audit trail');
+  await page.waitForURL(/\/audit$/);
+  const trail = await page.textContent('table.audit');
+  for (const ev of ['admin.signin', 'client.created', 'client.rotated', 'client.lifetimes', 'token.issued', 'token.revoked']) {
+    assert.match(trail, new RegExp(ev.replace('.', '\\.')), `audit has ${ev}`);
+  }
+  assert.match(trail, /admin:alice/);
+  assert.doesNotMatch(await page.content(), /pamscim_(cs|pat)_[A-Za-z0-9]/, 'a secret in the audit trail');
+  await shot('09-audit');
+
+  await page.click('nav.tabs >> text=Tenants');
+  await page.fill('input[name=name]', 'acme');
+  await page.click('button:has-text("Create tenant")');
+  await page.waitForURL(/\/admin\/tenants$/);
+  assert.match(await page.textContent('table.grid'), /acme/);
+  await shot('10-tenants');
+  await page.selectOption('#tenant-switch', 'acme');
+  await page.click('form.switch button');
+  await page.waitForURL(/\/admin\/t\/acme\/$/);
+
+  // Sign out: the session is gone, pages ask to sign in again.
+  await page.click('button:has-text("Sign out")');
+  await page.waitForURL(/\/admin\/login$/);
+  await page.goto(`${base}/admin/t/default/`);
+  assert.match(page.url(), /\/admin\/login$/);
+});
