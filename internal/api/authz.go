@@ -10,6 +10,7 @@ import (
 
 	"github.com/pamscim/pamscim/internal/audit"
 	"github.com/pamscim/pamscim/internal/auth"
+	"github.com/pamscim/pamscim/internal/metrics"
 	"github.com/pamscim/pamscim/internal/schema"
 	"github.com/pamscim/pamscim/internal/scimerr"
 	"github.com/pamscim/pamscim/internal/store"
@@ -61,6 +62,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string)
 	src := throttle.SourceIP(r, s.sec.trusted)
 	if f := s.sec.failures; f != nil {
 		if blocked, wait := f.Check(src, "", "", now); blocked {
+			s.limited(metrics.ReasonAuthFailures)
 			w.Header().Set("Retry-After", throttle.RetryAfter(wait))
 			s.writeError(w, r, scimerr.New(scimerr.TooManyRequests, "too many requests with invalid tokens from this address"))
 			return nil
@@ -77,8 +79,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string)
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.tenant, rec.token = p.Tenant, p.TokenName
 	}
+	noteCaller(r.Context(), p)
 	if s.sec.rate != nil {
 		if ok, wait := s.sec.rate.Allow(p.RateKey(), now); !ok {
+			s.limited(metrics.ReasonCredentialRate)
 			w.Header().Set("Retry-After", throttle.RetryAfter(wait))
 			s.writeError(w, r, scimerr.New(scimerr.TooManyRequests, "this token's request rate is exceeded"))
 			return nil
@@ -112,6 +116,7 @@ func (s *Server) refuseToken(w http.ResponseWriter, r *http.Request, src string,
 	var rf *auth.Refusal
 	if errors.As(err, &rf) {
 		ev.Tenant, ev.Actor = rf.Tenant, rf.Actor
+		noteRefused(r.Context(), rf.Tenant, rf.Actor)
 		ev.Detail = rf.Reason + ": " + ev.Detail
 	}
 	if ev.Actor == "" {

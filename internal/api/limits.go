@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pamscim/pamscim/internal/metrics"
 	"github.com/pamscim/pamscim/internal/scimerr"
 )
 
@@ -79,6 +80,7 @@ func (s *Server) limitRequests(next http.Handler) http.Handler {
 				case slots <- struct{}{}:
 					t.Stop()
 				case <-t.C:
+					s.limited(metrics.ReasonInFlight)
 					s.log.Warn("refused: too many requests in flight", "method", r.Method, "path", r.URL.Path, "max_in_flight", l.MaxInFlight)
 					w.Header().Set("Retry-After", retry)
 					s.writeError(w, r, scimerr.New(scimerr.TooManyRequests, "the server is handling %d requests; retry after %s s", l.MaxInFlight, retry))

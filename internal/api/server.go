@@ -66,6 +66,7 @@ type Server struct {
 	mux     *http.ServeMux
 	cursors *cursors
 	sec     security // authz.go
+	obs     observer // provisioning log and metrics (logrecord.go)
 }
 
 // New returns a server.
@@ -107,7 +108,7 @@ func (s *Server) SetClock(now func() time.Time) { s.now = now }
 
 // Handler returns the server's HTTP handler with its middleware.
 func (s *Server) Handler() http.Handler {
-	return s.limitRequests(s.logRequests(s.recoverPanics(trimSlash(s.mux))))
+	return s.observe(s.limitRequests(s.logRequests(s.recoverPanics(trimSlash(notePattern(s.mux))))))
 }
 
 // trimSlash serves "/scim/v2/Users/" as "/scim/v2/Users": Microsoft's SCIM
