@@ -21,13 +21,12 @@ func (c *Config) withConsole(api http.Handler, st store.Store, reg *schema.Regis
 		return nil, err
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case strings.HasPrefix(r.URL.Path, console.Prefix):
+		// "/admin" too: the console's mux redirects it to /admin/, with
+		// the console's headers.
+		if strings.HasPrefix(r.URL.Path, console.Prefix) || r.URL.Path == strings.TrimSuffix(console.Prefix, "/") {
 			con.ServeHTTP(w, r)
-		case r.URL.Path == strings.TrimSuffix(console.Prefix, "/"):
-			http.Redirect(w, r, console.Prefix, http.StatusMovedPermanently)
-		default:
-			api.ServeHTTP(w, r)
+			return
 		}
+		api.ServeHTTP(w, r)
 	}), nil
 }

@@ -217,7 +217,9 @@ type session struct {
 	secret []byte // the cookie's raw id: the key of CSRF token and flash
 	csrf   string
 	tenant string // the tenant of a /admin/t/{tenant}/ page
-	flash  *flash
+	// hasFlash says a flash waits; show takes it into flash.
+	hasFlash bool
+	flash    *flash
 }
 
 func (s *session) actor() string { return "admin:" + s.admin.Name }
@@ -282,9 +284,7 @@ func (c *Console) loadSession(r *http.Request) (*session, error) {
 	}
 	s := &session{admin: a, hash: h[:], secret: raw}
 	s.csrf = base64.RawURLEncoding.EncodeToString(s.derive("csrf"))
-	if ss.HasFlash && r.Method == http.MethodGet {
-		s.flash = c.takeFlash(ctx, s)
-	}
+	s.hasFlash = ss.HasFlash && r.Method == http.MethodGet
 	return s, nil
 }
 

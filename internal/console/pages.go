@@ -99,12 +99,13 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 
 // show renders a signed-in page.
 func (c *Console) show(w http.ResponseWriter, r *http.Request, s *session, status int, name, nav, title string, data any, errMsg string) {
+	if s.hasFlash {
+		// Taken here, on a page that shows it, never on a redirect.
+		s.flash = c.takeFlash(r.Context(), s)
+	}
 	p := &page{Title: title, Nav: nav, Admin: s.admin, CSRF: s.csrf, Tenant: s.tenant, NavTenant: s.tenant, Flash: s.flash, Error: errMsg, Data: data}
 	if p.NavTenant == "" {
-		p.NavTenant = s.admin.Tenant
-		if p.NavTenant == "" {
-			p.NavTenant = store.DefaultTenant
-		}
+		p.NavTenant = homeTenant(s.admin)
 	}
 	if s.admin.AllTenants() {
 		if ts, err := c.st.ListTenants(r.Context()); err == nil {
@@ -189,7 +190,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = c.st.AdminSignedIn(ctx, a.Name, now)
-	c.record(r, store.AuditEvent{Tenant: a.Tenant, Actor: "admin:" + a.Name, Event: EventSignIn, Detail: "console session"})
+	c.record(r, store.AuditEvent{Tenant: homeTenant(a), Actor: "admin:" + a.Name, Event: EventSignIn, Detail: "console session"})
 	c.setCookie(w, r, base64.RawURLEncoding.EncodeToString(raw), 0)
 	http.Redirect(w, r, Prefix, http.StatusSeeOther)
 }
@@ -204,19 +205,26 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *session) {
 		c.internal(w, r, err)
 		return
 	}
-	c.record(r, store.AuditEvent{Tenant: s.admin.Tenant, Actor: s.actor(), Event: EventSignOut})
+	c.record(r, store.AuditEvent{Tenant: homeTenant(s.admin), Actor: s.actor(), Event: EventSignOut})
 	c.setCookie(w, r, "", -1)
 	http.Redirect(w, r, Prefix+"login", http.StatusSeeOther)
 }
 
 // ---- tenants ----
 
-func (c *Console) home(w http.ResponseWriter, r *http.Request, s *session) {
-	t := s.admin.Tenant
-	if t == "" {
-		t = store.DefaultTenant
+// homeTenant is where an administrator lands after signing in: their
+// tenant, or the default tenant for an administrator of all tenants. Their
+// sign-ins and sign-outs are audited in it, so that its audit trail shows
+// who used the console.
+func homeTenant(a *store.Admin) string {
+	if a.Tenant == "" {
+		return store.DefaultTenant
 	}
-	http.Redirect(w, r, tenantPath(t, ""), http.StatusSeeOther)
+	return a.Tenant
+}
+
+func (c *Console) home(w http.ResponseWriter, r *http.Request, s *session) {
+	http.Redirect(w, r, tenantPath(homeTenant(s.admin), ""), http.StatusSeeOther)
 }
 
 func (c *Console) switchTenant(w http.ResponseWriter, r *http.Request, s *session) {
@@ -294,7 +302,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 			c.internal(w, r, err)
 			return
 		}
-		d.Counts = append(d.Counts, count{rt.Name, p.Total})
+		d.Counts = append(d.Counts, count{strings.TrimPrefix(rt.Endpoint, "/"), p.Total})
 	}
 	cs, err := c.st.ListClients(ctx, s.tenant)
 	if err != nil {
