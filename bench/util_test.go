@@ -26,5 +26,8 @@ func TestMain(m *testing.M) {
 	if pamF != nil {
 		pamF.close()
 	}
+	if perfF != nil {
+		perfF.stop()
+	}
 	os.Exit(code)
 }

@@ -5,7 +5,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -68,10 +67,8 @@ func OpenFile(ctx context.Context, path string, reg *schema.Registry, opt Option
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	dsn := fileURI(path) + "?" + q.Encode()
-	wdb, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, err
-	}
+	// Both pools keep each connection's compiled statements (stmtcache.go).
+	wdb := openCached(dsn)
 	// One writer: SQLite has one write lock, and queueing in Go is cheaper
 	// than busy-waiting in SQLite.
 	wdb.SetMaxOpenConns(1)
@@ -84,11 +81,7 @@ func OpenFile(ctx context.Context, path string, reg *schema.Registry, opt Option
 	_ = os.Chmod(path, 0o600)
 	q.Add("_pragma", "query_only(1)")
 	q.Del("_txlock")
-	rdb, err := sql.Open("sqlite", fileURI(path)+"?"+q.Encode())
-	if err != nil {
-		wdb.Close()
-		return nil, err
-	}
+	rdb := openCached(fileURI(path) + "?" + q.Encode())
 	rdb.SetMaxOpenConns(opt.Readers)
 	rdb.SetMaxIdleConns(opt.Readers)
 	db := sqlstore.New(wdb, rdb, Flavor(), reg)
