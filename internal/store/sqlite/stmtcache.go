@@ -118,7 +118,9 @@ func (c *cachedConn) Prepare(query string) (driver.Stmt, error) { return c.base.
 func (c *cachedConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	return c.base.PrepareContext(ctx, query)
 }
-func (c *cachedConn) Begin() (driver.Tx, error) { return c.base.BeginTx(context.Background(), driver.TxOptions{}) }
+func (c *cachedConn) Begin() (driver.Tx, error) {
+	return c.base.BeginTx(context.Background(), driver.TxOptions{})
+}
 func (c *cachedConn) BeginTx(ctx context.Context, o driver.TxOptions) (driver.Tx, error) {
 	return c.base.BeginTx(ctx, o)
 }
