@@ -34,6 +34,9 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, rt *schema.
 		return err
 	}
 	pr := principalOf(r.Context())
+	if err := s.hashPatchPasswords(r.Context(), rt, ops, pr.Tenant, r.PathValue("id")); err != nil {
+		return err
+	}
 	var touched []*schema.Attribute
 	res, err := s.store.Update(r.Context(), rt, pr.Tenant, r.PathValue("id"), s.now().UTC(), func(ctx context.Context, cur *store.Resource, tx store.Tx) (bool, error) {
 		if err := checkIfMatch(r, cur); err != nil {
@@ -41,6 +44,9 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, rt *schema.
 		}
 		changed, t, err := patch.Apply(ctx, rt, cur, ops, s.membersTx(r, rt, tx))
 		if err != nil {
+			return false, err
+		}
+		if err := hashedPassword(rt, cur.Doc); err != nil {
 			return false, err
 		}
 		touched = t

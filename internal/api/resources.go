@@ -212,6 +212,9 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, rt *schema
 	if err != nil {
 		return err
 	}
+	if err := s.hashDocPassword(rt, in.Doc, nil); err != nil {
+		return err
+	}
 	pr := principalOf(r.Context())
 	now := s.now().UTC()
 	res := &store.Resource{Tenant: pr.Tenant, Type: rt.Name, ID: uuid.NewString(), Doc: in.Doc, Version: 1, Created: now, Modified: now, Members: members}
@@ -289,12 +292,25 @@ func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request, rt *schem
 	}
 	ma := rt.RelAttr(schema.RelMembers)
 	pr := principalOf(r.Context())
+	if a := passwordAttr(rt); a != nil && in.Doc[a.Name] != nil {
+		// The stored hash, to keep it when the same password is sent.
+		cur, err := s.store.Get(r.Context(), rt, pr.Tenant, r.PathValue("id"), store.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if err := s.hashDocPassword(rt, in.Doc, cur); err != nil {
+			return err
+		}
+	}
 	res, err := s.store.Update(r.Context(), rt, pr.Tenant, r.PathValue("id"), s.now().UTC(), func(ctx context.Context, cur *store.Resource, tx store.Tx) (bool, error) {
 		if err := checkIfMatch(r, cur); err != nil {
 			return false, err
 		}
 		next, err := rt.Replace(cur.Doc, in.Doc)
 		if err != nil {
+			return false, err
+		}
+		if err := hashedPassword(rt, next); err != nil {
 			return false, err
 		}
 		cur.Doc = next

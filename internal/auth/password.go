@@ -34,6 +34,13 @@ func HashPassword(password string) (string, error) {
 	if len(password) > 1024 {
 		return "", errors.New("a password may have at most 1024 bytes")
 	}
+	return hashArgon(password)
+}
+
+// hashArgon is the argon2id hash of password in the PHC string format.
+func hashArgon(password string) (string, error) {
+	release := hashSlot()
+	defer release()
 	var salt [16]byte
 	if _, err := rand.Read(salt[:]); err != nil {
 		return "", err
@@ -78,6 +85,8 @@ func CheckPassword(hash, password string) bool {
 	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 64 || len(password) > 1024 {
 		return false
 	}
+	release := hashSlot()
 	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	release()
 	return subtle.ConstantTimeCompare(got, want) == 1 && match
 }
