@@ -105,7 +105,7 @@ test('sign in', { skip }, async () => {
   await page.click('button[type=submit]');
   await page.waitForURL(/\/admin\/t\/default\/$/);
   assert.equal(await page.textContent('h1'), 'Dashboard · default');
-  const cookies = await context.cookies(base);
+  const cookies = await context.cookies(`${base}/admin/`);
   const session = cookies.find((c) => c.name === 'pamscim_console');
   assert.ok(session, 'session cookie set');
   assert.equal(session.httpOnly, true);
