@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -52,6 +53,41 @@ func lookup(b *testing.B, filter func(i int) string) {
 // BenchmarkLookupUserName is Okta's and Entra's matching query.
 func BenchmarkLookupUserName(b *testing.B) {
 	lookup(b, func(k int) string { return fmt.Sprintf(`userName eq "seed%07d@contoso.com"`, k) })
+}
+
+// BenchmarkLookupUserNamePrefix is a userName sw lookup, answered by a
+// range scan of the userName index.
+func BenchmarkLookupUserNamePrefix(b *testing.B) {
+	lookup(b, func(k int) string { return fmt.Sprintf(`userName sw "SEED%07d@"`, k) })
+}
+
+// BenchmarkUnindexedFilter times one filter that no index answers (every
+// document is read): what --query-timeout exists for. It reports the
+// seconds taken and whether the server answered (200) or stopped it
+// (400 tooMany).
+func BenchmarkUnindexedFilter(b *testing.B) {
+	f := setup(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req, _ := http.NewRequest("GET", f.url+"/Users?filter="+url.QueryEscape(`title co "no such title"`), nil)
+		req.Header.Set("Authorization", "Bearer "+f.token)
+		t := time.Now()
+		res, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		d := time.Since(t)
+		switch {
+		case res.StatusCode == 200:
+		case res.StatusCode == 400 && strings.Contains(string(raw), "tooMany"):
+			b.ReportMetric(1, "tooMany")
+		default:
+			b.Fatalf("%d %s", res.StatusCode, raw)
+		}
+		b.ReportMetric(d.Seconds(), "s/query")
+	}
 }
 
 // BenchmarkLookupWorkEmail is Entra's email matching query.
