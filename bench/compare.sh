@@ -16,8 +16,11 @@
 #                          process and scans it on every filter; see bench/README.md)
 #   LOAD_GROUP_SIZES       W4 group sizes on pamscim; LOAD_PEER_GROUP_SIZES on the peer
 #   LOAD_W4_OPS            W4 add/remove pairs per size; LOAD_PEER_W4_OPS on the peer
-#   LOAD_W1_USERS          W1 creates; LOAD_DURATION  W2/W3/W6 time; LOAD_CONCURRENCY
+#   LOAD_W1_USERS          W1 creates (LOAD_PEER_W1_USERS on the peer: they join the
+#                          store its later workloads scan); LOAD_DURATION  W2/W3/W6 time;
+#                          LOAD_CONCURRENCY
 #   LOAD_SERVERS           which to run (default "ceiling pamscim scimmy")
+#   LOAD_TREE=head         build from the last commit (git archive HEAD), not the working tree
 #   LOAD_OUT               results directory (default bench/results)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,12 +32,12 @@ quick)
 	: "${LOAD_USERS:=20000}" "${LOAD_PEER_USERS:=2000}"
 	: "${LOAD_GROUP_SIZES:=100,10000}" "${LOAD_PEER_GROUP_SIZES:=100,1000}"
 	: "${LOAD_W4_OPS:=200}" "${LOAD_PEER_W4_OPS:=20}"
-	: "${LOAD_W1_USERS:=2000}" "${LOAD_DURATION:=10s}" ;;
+	: "${LOAD_W1_USERS:=2000}" "${LOAD_PEER_W1_USERS:=500}" "${LOAD_DURATION:=10s}" ;;
 full)
-	: "${LOAD_USERS:=1000000}" "${LOAD_PEER_USERS:=100000}"
+	: "${LOAD_USERS:=1000000}" "${LOAD_PEER_USERS:=10000}"
 	: "${LOAD_GROUP_SIZES:=100,10000,200000}" "${LOAD_PEER_GROUP_SIZES:=100,1000}"
 	: "${LOAD_W4_OPS:=500}" "${LOAD_PEER_W4_OPS:=20}"
-	: "${LOAD_W1_USERS:=20000}" "${LOAD_DURATION:=30s}" ;;
+	: "${LOAD_W1_USERS:=20000}" "${LOAD_PEER_W1_USERS:=2000}" "${LOAD_DURATION:=30s}" ;;
 *) echo "LOAD_SIZE must be quick or full" >&2; exit 2 ;;
 esac
 : "${LOAD_CONCURRENCY:=8}" "${LOAD_SERVERS:=ceiling pamscim scimmy}" "${LOAD_OUT:=$ROOT/bench/results}"
@@ -49,15 +52,20 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$LOAD_OUT"
 
-echo "== building pamscim, bench/load, bench/ceiling"
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-git diff --quiet HEAD -- 2>/dev/null || COMMIT="$COMMIT (dirty tree)"
-CGO_ENABLED=0 go build -trimpath -o "$WORK/pamscim" ./cmd/pamscim
-go build -o "$WORK/load" ./bench/load
-go build -o "$WORK/ceiling" ./bench/ceiling/server
+SRC=$ROOT
+if [ "${LOAD_TREE:-}" = head ]; then
+	# The committed tree, not the working one (which others may be editing).
+	SRC="$WORK/src"; mkdir -p "$SRC"; git archive HEAD | tar -x -C "$SRC"
+else
+	git diff --quiet HEAD -- 2>/dev/null || COMMIT="$COMMIT + uncommitted changes"
+fi
+echo "== building pamscim ($COMMIT), bench/load, bench/ceiling"
+(cd "$SRC" && CGO_ENABLED=0 go build -trimpath -o "$WORK/pamscim" ./cmd/pamscim &&
+	go build -o "$WORK/load" ./bench/load && go build -o "$WORK/ceiling" ./bench/ceiling/server)
 
 NODE_V=$(node --version 2>/dev/null || echo none)
-COMMAND="LOAD_SIZE=$SIZE LOAD_USERS=$LOAD_USERS LOAD_PEER_USERS=$LOAD_PEER_USERS LOAD_GROUP_SIZES=$LOAD_GROUP_SIZES LOAD_PEER_GROUP_SIZES=$LOAD_PEER_GROUP_SIZES LOAD_W4_OPS=$LOAD_W4_OPS LOAD_PEER_W4_OPS=$LOAD_PEER_W4_OPS LOAD_W1_USERS=$LOAD_W1_USERS LOAD_DURATION=$LOAD_DURATION LOAD_CONCURRENCY=$LOAD_CONCURRENCY make bench-compare"
+COMMAND="LOAD_SIZE=$SIZE LOAD_USERS=$LOAD_USERS LOAD_PEER_USERS=$LOAD_PEER_USERS LOAD_GROUP_SIZES=$LOAD_GROUP_SIZES LOAD_PEER_GROUP_SIZES=$LOAD_PEER_GROUP_SIZES LOAD_W4_OPS=$LOAD_W4_OPS LOAD_PEER_W4_OPS=$LOAD_PEER_W4_OPS LOAD_W1_USERS=$LOAD_W1_USERS LOAD_PEER_W1_USERS=$LOAD_PEER_W1_USERS LOAD_DURATION=$LOAD_DURATION LOAD_CONCURRENCY=$LOAD_CONCURRENCY make bench-compare"
 META=(--meta "pamscim=$COMMIT" --meta "command=$COMMAND")
 
 # wait_line FILE REGEX: the first match of REGEX in FILE, waiting up to 120 s.
@@ -69,14 +77,14 @@ wait_line() {
 	echo "timed out waiting for $2 in $1:" >&2; cat "$1" >&2; return 1
 }
 
-common=(--concurrency "$LOAD_CONCURRENCY" --w1-users "$LOAD_W1_USERS" --duration "$LOAD_DURATION" --json)
+common=(--concurrency "$LOAD_CONCURRENCY" --duration "$LOAD_DURATION" --json)
 
 run_ceiling() {
 	echo "== ceiling"
 	"$WORK/ceiling" --total "$LOAD_USERS" >"$WORK/ceiling.out" 2>&1 &
 	local pid=$!; PIDS+=("$pid")
 	local url; url=$(wait_line "$WORK/ceiling.out" 'http://[^ ]+')
-	"$WORK/load" --url "$url" --token canned --server ceiling --canned --users "$LOAD_USERS" \
+	"$WORK/load" --url "$url" --token canned --server ceiling --canned --users "$LOAD_USERS" --w1-users "$LOAD_W1_USERS" \
 		--group-sizes "$LOAD_GROUP_SIZES" --w4-ops "$LOAD_W4_OPS" "${common[@]}" "$LOAD_OUT/ceiling.json" "${META[@]}" --quiet
 	kill "$pid"
 }
@@ -91,7 +99,7 @@ run_pamscim() {
 	local pid=$!; PIDS+=("$pid")
 	local addr; addr=$(wait_line "$WORK/pamscim.log" 'addr=127\.0\.0\.1:[0-9]+' | cut -d= -f2)
 	"$WORK/load" --url "http://$addr/scim/v2" --token-file "$data/bootstrap-token" --server pamscim \
-		--users "$LOAD_USERS" --seeded --group-sizes "$LOAD_GROUP_SIZES" --w4-ops "$LOAD_W4_OPS" \
+		--users "$LOAD_USERS" --w1-users "$LOAD_W1_USERS" --seeded --group-sizes "$LOAD_GROUP_SIZES" --w4-ops "$LOAD_W4_OPS" \
 		"${common[@]}" "$LOAD_OUT/pamscim.json" "${META[@]}"
 	kill "$pid"
 }
@@ -109,9 +117,9 @@ run_scimmy() {
 	(cd "$dir" && SCIMMY_TOKEN="$tok" exec node --max-old-space-size=8192 server.mjs) >"$WORK/scimmy.out" 2>&1 &
 	local pid=$!; PIDS+=("$pid")
 	local url; url=$(wait_line "$WORK/scimmy.out" 'http://[^ ]+')
-	LOAD_TOKEN="$tok" "$WORK/load" --url "$url" --server scimmy --users "$LOAD_PEER_USERS" \
+	LOAD_TOKEN="$tok" "$WORK/load" --url "$url" --server scimmy --users "$LOAD_PEER_USERS" --w1-users "$LOAD_PEER_W1_USERS" \
 		--group-sizes "$LOAD_PEER_GROUP_SIZES" --w4-ops "$LOAD_PEER_W4_OPS" "${common[@]}" "$LOAD_OUT/scimmy.json" \
-		"${META[@]}" --meta "node=$NODE_V" --meta "peer=${vs%; }"
+		"${META[@]}" --meta "node=$NODE_V" --meta "peer=${vs%; }" --meta "peer store=a Map in one Node process"
 	kill "$pid"
 }
 

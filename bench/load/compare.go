@@ -82,20 +82,26 @@ func Markdown(runs []*Run, subject, title string) (string, error) {
 	}
 	m := subj.Machine
 	fmt.Fprintf(&b, "Machine: %d CPUs (%s), %d MB memory, %s, %s.", m.CPUs, m.CPUModel, m.MemoryMB, m.OS, m.Go)
-	if len(subj.Meta) > 0 {
-		keys := make([]string, 0, len(subj.Meta))
-		for k := range subj.Meta {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if k != "command" {
-				fmt.Fprintf(&b, " %s: %s.", k, subj.Meta[k])
+	// Versions and the command, from every run (the peer's run knows the
+	// peer's versions); the first run to name a key wins.
+	meta := map[string]string{}
+	var keys []string
+	for _, r := range runs {
+		for k, v := range r.Meta {
+			if _, ok := meta[k]; !ok {
+				meta[k] = v
+				keys = append(keys, k)
 			}
 		}
-		if c := subj.Meta["command"]; c != "" {
-			fmt.Fprintf(&b, "\n\nCommand: `%s`", c)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if k != "command" {
+			fmt.Fprintf(&b, " %s: %s.", k, meta[k])
 		}
+	}
+	if c := meta["command"]; c != "" {
+		fmt.Fprintf(&b, "\n\nCommand: `%s`", c)
 	}
 	b.WriteString("\n\n")
 	all := append(append([]*Run{subj}, peers...), ceil)

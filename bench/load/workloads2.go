@@ -321,7 +321,7 @@ func (r *Runner) export(ctx context.Context, mode client.Paging) Result {
 		}
 	}
 	row := rec.result("W5", name, 1, el, "users/s")
-	row.Key = "W5/" + label
+	row.Key, row.Size = "W5/"+label, len(seen)
 	row.Note = fmt.Sprintf("%d users in %.1f s", len(seen), el.Seconds())
 	return row
 }
