@@ -86,6 +86,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(serveCmd(), tokenCmd(), tenantCmd(), versionCmd())
 	root.AddCommand(pamCmds()...)
 	root.AddCommand(oauthCmd(), auditCmd())
+	root.AddCommand(logCmd())
 	root.AddCommand(adminCmd())
 	root.AddCommand(exportCmd(), fulfillCmd(), verifyCmd())
 	root.AddCommand(dataCmds()...)
@@ -126,6 +127,7 @@ func serveCmd() *cobra.Command {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGTERM (env PAMSCIM_SHUTDOWN_TIMEOUT)")
 	limitFlags(fs, c)
 	securityFlags(fs, c)
+	observeFlags(fs, c) // log.go
 	return cmd
 }
 

@@ -45,6 +45,7 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight requests may run after a signal.
 	ShutdownTimeout time.Duration
 	Security        // TLS, rate limits, trusted proxies (security.go)
+	Observe         // provisioning log and metrics (observe.go)
 	// Limits: see api.Limits and limits.go.
 	MaxInFlight       int
 	RequestTimeout    time.Duration
@@ -81,6 +82,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateMore()...)
 	errs = append(errs, c.validateSecurity()...)
+	errs = append(errs, c.validateObserve()...)
 	return errors.Join(errs...)
 }
 
@@ -155,7 +157,17 @@ func Serve(ctx context.Context, c *Config, stderr io.Writer, ready func(addr str
 	srv := api.New(reg, st, au, api.Config{BaseURL: c.BaseURL, MaxBodyBytes: c.MaxBodyBytes, Limits: c.apiLimits(),
 		BulkMaxOperations: c.BulkMaxOperations, BulkMaxPayload: c.BulkMaxPayload, UnknownMembers: c.UnknownMembers,
 		QueryTimeout: c.QueryTimeout, IndexPagingLimit: c.IndexPagingLimit}, log)
-	c.wireSecurity(ctx, srv, st, log)
+	obs, err := c.wireObserve(srv, st, reg, log) // metrics and the provisioning log (observe.go)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// After the drain, before the store closes: the log's last entries.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		obs.close(fctx)
+	}()
+	c.wireSecurity(ctx, srv, st, log, obs.met)
 	handler, err := c.withConsole(srv.Handler(), st, reg, log) // the web console at /admin/ (console.go)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pamscim/pamscim/internal/api"
 	"github.com/pamscim/pamscim/internal/audit"
+	"github.com/pamscim/pamscim/internal/metrics"
 	"github.com/pamscim/pamscim/internal/oauth"
 	"github.com/pamscim/pamscim/internal/store"
 )
@@ -81,9 +82,9 @@ func issuer(baseURL string) string {
 // wireSecurity mounts the OAuth endpoints on srv and turns on the audit
 // trail, the failure buckets and the request rate; it also starts the
 // hourly sweep of expired tokens, which stops with ctx.
-func (c *Config) wireSecurity(ctx context.Context, srv *api.Server, st store.Store, log *slog.Logger) *oauth.Service {
+func (c *Config) wireSecurity(ctx context.Context, srv *api.Server, st store.Store, log *slog.Logger, met *metrics.Metrics) *oauth.Service {
 	trusted, _ := c.trustedProxies()
-	rec := audit.New(st, log)
+	rec := met.Audit(audit.New(st, log)) // token events are counted (nil met: not)
 	svc := oauth.New(st, oauth.Config{Issuer: issuer(c.BaseURL), TrustedProxies: trusted}, rec, log)
 	svc.Register(srv.Handle)
 	srv.UseAudit(rec)
