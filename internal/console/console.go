@@ -137,7 +137,9 @@ func New(st store.Store, reg *schema.Registry, cfg Config, log *slog.Logger) (*C
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = DefaultMaxAge
 	}
-	rec := audit.New(st, log)
+	// Events recorded by the oauth and auth services on the console's
+	// behalf get the request's source address from the context.
+	rec := sourced{audit.New(st, log)}
 	c := &Console{
 		st: st, reg: reg, cfg: cfg, audit: rec, log: log, now: time.Now,
 		oauth:    oauth.New(st, oauth.Config{}, rec, log),
@@ -318,7 +320,7 @@ func (c *Console) authed(h handlerFunc) http.Handler {
 				return
 			}
 		}
-		h(w, r, s)
+		h(w, r.WithContext(context.WithValue(r.Context(), sourceKey{}, c.source(r))), s)
 	})
 }
 
@@ -409,6 +411,18 @@ func (c *Console) takeFlash(ctx context.Context, s *session) *flash {
 		return nil
 	}
 	return &f
+}
+
+type sourceKey struct{}
+
+// sourced fills in an event's source address from the request context.
+type sourced struct{ audit.Recorder }
+
+func (s sourced) Record(ctx context.Context, e store.AuditEvent) {
+	if src, ok := ctx.Value(sourceKey{}).(string); ok && e.Source == "" {
+		e.Source = src
+	}
+	s.Recorder.Record(ctx, e)
 }
 
 // record writes a console action to the audit trail.

@@ -152,6 +152,9 @@ func TestActionsAudited(t *testing.T) {
 	got := map[string]bool{}
 	for _, ev := range evs {
 		got[ev.Event] = true
+		if ev.Source != "127.0.0.1" {
+			t.Errorf("%s has source %q", ev.Event, ev.Source)
+		}
 		if strings.Contains(ev.Detail+ev.Object, "pamscim_") {
 			t.Fatalf("a secret in the audit trail: %+v", ev)
 		}
