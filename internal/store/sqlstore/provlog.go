@@ -16,10 +16,23 @@ import (
 
 const provlogCols = `id, tenant, at, method, path, query, status, duration_ns, client, rtype, rid, request_id, req_body, resp_body`
 
-// logInsertRows is the most rows in one INSERT: 13 parameters a row stays
-// far below both engines' parameter limit, and a statement of a few hundred
-// rows is where batching stops paying.
-const logInsertRows = 200
+// logRows is how many entries one INSERT carries. PostgreSQL takes a
+// statement per round trip, so more rows per statement is better up to a
+// few hundred. SQLite gets one row per statement inside one transaction:
+// a statement is prepared once and costs no round trip, while a multi-row
+// INSERT costs twice over — modernc looks every bound parameter up by
+// number in a list (sqlite3VListNumToName, quadratic in the parameters of
+// one statement), and SQLite writes a statement journal (a temporary file)
+// for any statement that changes more than one row inside a transaction.
+func (db *DB) logRows() int {
+	if db.f.Name == "postgres" {
+		return 200
+	}
+	return 1
+}
+
+// logCols is the number of columns AppendLog binds per entry.
+const logCols = 13
 
 // pruneChunk bounds one DELETE, so that pruning a large backlog leaves the
 // writer (SQLite has one) to SCIM writes between chunks.
@@ -28,59 +41,56 @@ const pruneChunk = 2000
 // AppendLog stores a batch of provisioning log entries with multi-row
 // INSERTs in one transaction: the recorder calls it a few times a second,
 // and on SQLite every write takes the one writer connection, so one
-// statement per batch rather than per request keeps SCIM writes waiting
+// transaction per batch rather than per request keeps SCIM writes waiting
 // as little as possible.
 func (db *DB) AppendLog(ctx context.Context, entries []store.LogEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	run := func(ex interface {
-		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	}) error {
-		for start := 0; start < len(entries); start += logInsertRows {
-			part := entries[start:min(len(entries), start+logInsertRows)]
-			var b strings.Builder
-			b.WriteString(`INSERT INTO provlog (tenant, at, method, path, query, status, duration_ns, client, rtype, rid, request_id, req_body, resp_body) VALUES `)
-			args := make([]any, 0, len(part)*13)
-			for i, e := range part {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteByte('(')
-				for c := range 13 {
-					if c > 0 {
-						b.WriteString(", ")
-					}
-					b.WriteByte('$')
-					b.WriteString(strconv.Itoa(i*13 + c + 1))
-				}
-				b.WriteByte(')')
-				args = append(args, text(e.Tenant), micros(e.At), text(e.Method), text(e.Path), text(e.Query), e.Status, int64(e.Duration),
-					text(e.Client), text(e.ResourceType), text(e.ResourceID), text(e.RequestID), nonNil(e.RequestBody), nonNil(e.ResponseBody))
-			}
-			// Not through db.q: the text differs with the batch size and
-			// would fill the cache.
-			if _, err := ex.ExecContext(ctx, db.f.Rebind(b.String()), args...); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if len(entries) <= logInsertRows {
-		if err := run(db.wdb); err != nil {
-			return fmt.Errorf("append log: %w", err)
-		}
-		return nil
-	}
+	per := db.logRows()
 	tx, err := db.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("append log: %w", err)
 	}
 	defer tx.Rollback()
-	if err := run(tx); err != nil {
+	args := make([]any, 0, min(per, len(entries))*logCols)
+	for start := 0; start < len(entries); start += per {
+		part := entries[start:min(len(entries), start+per)]
+		args = args[:0]
+		for _, e := range part {
+			args = append(args, text(e.Tenant), micros(e.At), text(e.Method), text(e.Path), text(e.Query), e.Status, int64(e.Duration),
+				text(e.Client), text(e.ResourceType), text(e.ResourceID), text(e.RequestID), nonNil(e.RequestBody), nonNil(e.ResponseBody))
+		}
+		// At most per distinct texts: the cache stays small.
+		if _, err := tx.ExecContext(ctx, db.q(logInsert(len(part))), args...); err != nil {
+			return fmt.Errorf("append log: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("append log: %w", err)
 	}
-	return tx.Commit()
+	return nil
+}
+
+// logInsert is the INSERT of n entries.
+func logInsert(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO provlog (tenant, at, method, path, query, status, duration_ns, client, rtype, rid, request_id, req_body, resp_body) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range logCols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(i*logCols + c + 1))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // text makes a string storable in a PostgreSQL TEXT column, which refuses

@@ -1,0 +1,208 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pamscim/pamscim/internal/api"
+	"github.com/pamscim/pamscim/internal/auth"
+	"github.com/pamscim/pamscim/internal/metrics"
+	"github.com/pamscim/pamscim/internal/provlog"
+	"github.com/pamscim/pamscim/internal/schema"
+	"github.com/pamscim/pamscim/internal/store"
+	"github.com/pamscim/pamscim/internal/store/sqlite"
+	"github.com/pamscim/pamscim/internal/store/sqlstore"
+)
+
+// provlogServer is one server as `pamscim serve` wires it (metrics on),
+// with or without the provisioning log, over its own SQLite file.
+type provlogServer struct {
+	url, token string
+	rec        *provlog.Recorder
+	st         *sqlstore.DB
+	close      func()
+}
+
+func newProvlogServer(b *testing.B, dir string, users int, logOn bool) *provlogServer {
+	reg := schema.Default()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, dir, reg, sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rt := reg.ResourceType("User")
+	for i := 0; i < users; i += 5000 {
+		var rs []*store.Resource
+		for j := i; j < min(users, i+5000); j++ {
+			in, err := rt.Normalize(entraUser(fmt.Sprintf("seed%07d", j)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now().UTC()
+			rs = append(rs, &store.Resource{Tenant: store.DefaultTenant, Type: "User", ID: uuid.NewString(), Doc: in.Doc, Version: 1, Created: now, Modified: now})
+		}
+		if err := st.CreateBatch(ctx, rt, rs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := st.Optimize(ctx); err != nil {
+		b.Fatal(err)
+	}
+	au := auth.NewService(st)
+	tok, _, _ := au.CreateToken(ctx, store.DefaultTenant, "bench", []string{auth.ScopeRead, auth.ScopeWrite}, 0, "bench")
+	s := api.New(reg, st, au, api.Config{}, nil)
+	s.UseMetrics(metrics.New(metrics.Build{Version: "bench"}))
+	p := &provlogServer{token: tok, st: st}
+	if logOn {
+		p.rec = provlog.New(st, reg, provlog.Options{})
+		s.UseProvLog(p.rec)
+	}
+	srv := httptest.NewServer(s.Handler())
+	p.url = srv.URL + "/scim/v2"
+	p.close = func() {
+		srv.Close()
+		if p.rec != nil {
+			_ = p.rec.Close(context.Background())
+		}
+		st.Close()
+	}
+	return p
+}
+
+// BenchmarkProvLogOverhead measures what the provisioning log adds to
+// creates (W1): two servers over two SQLite files seeded alike, one with
+// the log and one without (metrics on in both, as serve runs), driven in
+// alternating rounds of the same load so that the machine's other work
+// falls on both alike. Each b.N iteration is one round: ROUND creates by 8
+// concurrent clients on each server, the order of the two flipping every
+// round. It reports each mode's throughput, mean, p50 and p99, and the
+// added latency in percent.
+func BenchmarkProvLogOverhead(b *testing.B) {
+	users := 20_000
+	if n, err := strconv.Atoi(os.Getenv("PAMSCIM_BENCH_USERS")); err == nil && n > 0 {
+		users = n
+	}
+	round := 2000
+	if n, err := strconv.Atoi(os.Getenv("PAMSCIM_BENCH_ROUND")); err == nil && n > 0 {
+		round = n
+	}
+	dir := b.TempDir()
+	servers := map[string]*provlogServer{
+		"off": newProvlogServer(b, filepath.Join(dir, "off"), users, false),
+		"on":  newProvlogServer(b, filepath.Join(dir, "on"), users, true),
+	}
+	defer servers["off"].close()
+	defer servers["on"].close()
+	cl := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var seq atomic.Int64
+	type stats struct {
+		lat     []time.Duration
+		elapsed time.Duration
+		n       int
+	}
+	res := map[string]*stats{"off": {}, "on": {}}
+	load := func(mode string) {
+		s := servers[mode]
+		var (
+			mu   sync.Mutex
+			lat  = make([]time.Duration, 0, round)
+			left atomic.Int64
+			wg   sync.WaitGroup
+		)
+		left.Store(int64(round))
+		start := time.Now()
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				local := make([]time.Duration, 0, round/8+1)
+				for left.Add(-1) >= 0 {
+					body := mustJSON(entraUser(fmt.Sprintf("plog%09d-%s", seq.Add(1), uuid.NewString()[:8])))
+					req, _ := http.NewRequest("POST", s.url+"/Users", bytes.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+s.token)
+					req.Header.Set("Content-Type", "application/scim+json")
+					t := time.Now()
+					r, err := cl.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, r.Body)
+					r.Body.Close()
+					local = append(local, time.Since(t))
+					if r.StatusCode != 201 {
+						b.Errorf("%s: status %d", mode, r.StatusCode)
+						return
+					}
+				}
+				mu.Lock()
+				lat = append(lat, local...)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		st := res[mode]
+		st.elapsed += time.Since(start)
+		st.n += len(lat)
+		st.lat = append(st.lat, lat...)
+	}
+	// One warm-up round each (pools, page cache, JIT of the query plans).
+	load("off")
+	load("on")
+	for _, st := range res {
+		*st = stats{}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%2 == 0 {
+			load("off")
+			load("on")
+		} else {
+			load("on")
+			load("off")
+		}
+	}
+	b.StopTimer()
+	// Everything logged was stored, nothing dropped.
+	rec := servers["on"].rec
+	deadline := time.Now().Add(30 * time.Second)
+	for rec.Stats().Recorded+rec.Stats().Dropped < uint64(res["on"].n+round) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	ps := rec.Stats()
+	mean := map[string]float64{}
+	for _, mode := range []string{"off", "on"} {
+		st := res[mode]
+		sort.Slice(st.lat, func(i, j int) bool { return st.lat[i] < st.lat[j] })
+		var sum time.Duration
+		for _, d := range st.lat {
+			sum += d
+		}
+		if len(st.lat) == 0 {
+			b.Fatal("no requests")
+		}
+		mean[mode] = float64(sum.Microseconds()) / float64(len(st.lat))
+		pct := func(p float64) float64 { return float64(st.lat[int(float64(len(st.lat)-1)*p)].Microseconds()) }
+		b.ReportMetric(float64(st.n)/st.elapsed.Seconds(), mode+"-req/s")
+		b.ReportMetric(mean[mode], mode+"-mean-µs")
+		b.ReportMetric(pct(0.50), mode+"-p50-µs")
+		b.ReportMetric(pct(0.99), mode+"-p99-µs")
+	}
+	b.ReportMetric(100*(mean["on"]-mean["off"])/mean["off"], "added-latency-%")
+	b.ReportMetric(float64(ps.Dropped), "log-dropped")
+	fmt.Fprintf(os.Stderr, "provisioning log: %d entries stored, %d dropped; %d creates per mode\n", ps.Recorded, ps.Dropped, res["on"].n)
+}
