@@ -59,7 +59,10 @@ func TestInstrumentStore(t *testing.T) {
 		return err
 	}
 	// {a, b} → set {b, c, d}: +2 -1.
-	if err := update(func(tx store.Tx) error { _, err := tx.SetMembers(ctx, []string{ids[1], ids[2], ids[3], ids[3]}); return err }); err != nil {
+	if err := update(func(tx store.Tx) error {
+		_, err := tx.SetMembers(ctx, []string{ids[1], ids[2], ids[3], ids[3]})
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	// Adding one already there and removing one: -1.
