@@ -30,17 +30,17 @@ SIZE=${LOAD_SIZE:-quick}
 case "$SIZE" in
 quick)
 	: "${LOAD_USERS:=20000}" "${LOAD_PEER_USERS:=2000}"
-	: "${LOAD_GROUP_SIZES:=100,10000}" "${LOAD_PEER_GROUP_SIZES:=100,1000}"
+	: "${LOAD_GROUP_SIZES:=100,1000,10000}" "${LOAD_PEER_GROUP_SIZES:=100,1000}"
 	: "${LOAD_W4_OPS:=200}" "${LOAD_PEER_W4_OPS:=20}"
 	: "${LOAD_W1_USERS:=2000}" "${LOAD_PEER_W1_USERS:=500}" "${LOAD_DURATION:=10s}" ;;
 full)
 	: "${LOAD_USERS:=1000000}" "${LOAD_PEER_USERS:=10000}"
-	: "${LOAD_GROUP_SIZES:=100,10000,200000}" "${LOAD_PEER_GROUP_SIZES:=100,1000}"
+	: "${LOAD_GROUP_SIZES:=100,1000,10000,200000}" "${LOAD_PEER_GROUP_SIZES:=100,1000}"
 	: "${LOAD_W4_OPS:=500}" "${LOAD_PEER_W4_OPS:=20}"
 	: "${LOAD_W1_USERS:=20000}" "${LOAD_PEER_W1_USERS:=2000}" "${LOAD_DURATION:=30s}" ;;
 *) echo "LOAD_SIZE must be quick or full" >&2; exit 2 ;;
 esac
-: "${LOAD_CONCURRENCY:=8}" "${LOAD_SERVERS:=ceiling pamscim scimmy}" "${LOAD_OUT:=$ROOT/bench/results}"
+: "${LOAD_CONCURRENCY:=8}" "${LOAD_WORKLOADS:=W1,W2,W3,W4,W5,W6}" "${LOAD_SERVERS:=ceiling pamscim scimmy}" "${LOAD_OUT:=$ROOT/bench/results}"
 
 WORK=$(mktemp -d /tmp/pamscim-compare.XXXXXX)
 PIDS=()
@@ -65,7 +65,7 @@ echo "== building pamscim ($COMMIT), bench/load, bench/ceiling"
 	go build -o "$WORK/load" ./bench/load && go build -o "$WORK/ceiling" ./bench/ceiling/server)
 
 NODE_V=$(node --version 2>/dev/null || echo none)
-COMMAND="LOAD_SIZE=$SIZE LOAD_USERS=$LOAD_USERS LOAD_PEER_USERS=$LOAD_PEER_USERS LOAD_GROUP_SIZES=$LOAD_GROUP_SIZES LOAD_PEER_GROUP_SIZES=$LOAD_PEER_GROUP_SIZES LOAD_W4_OPS=$LOAD_W4_OPS LOAD_PEER_W4_OPS=$LOAD_PEER_W4_OPS LOAD_W1_USERS=$LOAD_W1_USERS LOAD_PEER_W1_USERS=$LOAD_PEER_W1_USERS LOAD_DURATION=$LOAD_DURATION LOAD_CONCURRENCY=$LOAD_CONCURRENCY make bench-compare"
+COMMAND="LOAD_SIZE=$SIZE LOAD_USERS=$LOAD_USERS LOAD_PEER_USERS=$LOAD_PEER_USERS LOAD_GROUP_SIZES=$LOAD_GROUP_SIZES LOAD_PEER_GROUP_SIZES=$LOAD_PEER_GROUP_SIZES LOAD_W4_OPS=$LOAD_W4_OPS LOAD_PEER_W4_OPS=$LOAD_PEER_W4_OPS LOAD_W1_USERS=$LOAD_W1_USERS LOAD_PEER_W1_USERS=$LOAD_PEER_W1_USERS LOAD_DURATION=$LOAD_DURATION LOAD_CONCURRENCY=$LOAD_CONCURRENCY LOAD_WORKLOADS=$LOAD_WORKLOADS make bench-compare"
 META=(--meta "pamscim=$COMMIT" --meta "command=$COMMAND")
 
 # wait_line FILE REGEX: the first match of REGEX in FILE, waiting up to 120 s.
@@ -77,7 +77,7 @@ wait_line() {
 	echo "timed out waiting for $2 in $1:" >&2; cat "$1" >&2; return 1
 }
 
-common=(--concurrency "$LOAD_CONCURRENCY" --duration "$LOAD_DURATION" --json)
+common=(--workload "$LOAD_WORKLOADS" --concurrency "$LOAD_CONCURRENCY" --duration "$LOAD_DURATION" --json)
 
 run_ceiling() {
 	echo "== ceiling"

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -154,17 +155,23 @@ func Markdown(runs []*Run, subject, title string) (string, error) {
 		b.WriteString("\n")
 	}
 	// What went wrong, where.
-	var notes []string
+	var notes, skips []string
 	for _, r := range all {
 		if r == nil {
 			continue
 		}
 		for _, row := range r.Results {
+			if row.Skipped != "" {
+				skips = append(skips, fmt.Sprintf("- %s, %s: n/a, %s", r.Server, row.Name, row.Skipped))
+			}
 			if r == ceil || len(row.Errors) == 0 {
 				continue
 			}
 			notes = append(notes, fmt.Sprintf("- %s, %s: %d failed, %d wrong; e.g. %s", r.Server, row.Name, row.Failed, row.Wrong, row.Errors[0]))
 		}
+	}
+	if len(skips) > 0 {
+		b.WriteString("\n" + strings.Join(skips, "\n") + "\n")
 	}
 	if len(notes) > 0 {
 		b.WriteString("\nErrors and wrong answers (counted apart, never as throughput):\n\n" + strings.Join(notes, "\n") + "\n")
@@ -200,7 +207,20 @@ func rowKeys(runs []*Run) []string {
 			}
 		}
 	}
-	sort.SliceStable(keys, func(i, j int) bool { return keys[i][:2] < keys[j][:2] })
+	sort.SliceStable(keys, func(i, j int) bool {
+		if keys[i][:2] != keys[j][:2] {
+			return keys[i][:2] < keys[j][:2]
+		}
+		// W4's group sizes in numeric order, whichever server had which.
+		a, aok := strings.CutPrefix(keys[i], "W4/")
+		b, bok := strings.CutPrefix(keys[j], "W4/")
+		if aok && bok {
+			x, _ := strconv.Atoi(a)
+			y, _ := strconv.Atoi(b)
+			return x < y
+		}
+		return false
+	})
 	return keys
 }
 
@@ -243,7 +263,7 @@ func cell(row *Result, isCeiling bool) string {
 	case row == nil:
 		return "—"
 	case row.Skipped != "":
-		return "n/a (" + row.Skipped + ")"
+		return "n/a"
 	}
 	v := row.Throughput
 	if isCeiling {
