@@ -40,6 +40,14 @@ func (c *clock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+var passwordHash = sync.OnceValue(func() string {
+	h, err := auth.HashPassword(password)
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
 type env struct {
 	t   *testing.T
 	st  store.Store
@@ -60,12 +68,14 @@ func newEnv(t *testing.T) *env {
 	if err := st.CreateTenant(ctx, "acme", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	acc := console.NewAccounts(st)
-	if err := acc.Create(ctx, "root", "", password, "test"); err != nil {
-		t.Fatal(err)
-	}
-	if err := acc.Create(ctx, "ann", "acme", password, "test"); err != nil {
-		t.Fatal(err)
+	// One argon2id hash for every test's administrators: hashing is the
+	// slow part (and slower still under -race).
+	hash := passwordHash()
+	for _, a := range []*store.Admin{{Name: "root"}, {Name: "ann", Tenant: "acme"}} {
+		a.PasswordHash, a.Created, a.PasswordChanged = hash, time.Now(), time.Now()
+		if err := st.CreateAdmin(ctx, a); err != nil {
+			t.Fatal(err)
+		}
 	}
 	clk := &clock{t: time.Now()}
 	con, err := console.New(st, schema.Default(), console.Config{}, nil)
@@ -172,6 +182,7 @@ func wantStatus(t *testing.T, what string, r resp, want int) {
 }
 
 func TestAuthRequired(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	for _, tc := range []struct{ method, path string }{
@@ -212,6 +223,7 @@ func TestAuthRequired(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	anon := e.browser()
 	in := e.browser()
@@ -269,6 +281,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestSecureCookieBehindHTTPS(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		base   string
@@ -307,6 +320,7 @@ func TestSecureCookieBehindHTTPS(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn("root")
@@ -354,6 +368,7 @@ func otherSessionToken(t *testing.T, e *env) string {
 }
 
 func TestSessionExpiry(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	dash := "/admin/t/default/"
 	t.Run("idle", func(t *testing.T) {
@@ -410,6 +425,7 @@ func mustURL(s string) *url.URL {
 }
 
 func TestSignInThrottle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	try := func(name, pw string) resp {
@@ -449,6 +465,7 @@ func TestSignInThrottle(t *testing.T) {
 }
 
 func TestCrossTenant(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	// Data in tenant default that ann (acme) must never reach.

@@ -37,6 +37,7 @@ func secretOf(t *testing.T, r resp) string {
 }
 
 func TestSecretShownOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	b := e.browser()
@@ -126,6 +127,7 @@ func TestSecretShownOnce(t *testing.T) {
 }
 
 func TestActionsAudited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	b := e.browser()
@@ -175,6 +177,7 @@ func TestActionsAudited(t *testing.T) {
 }
 
 func TestLogPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -233,6 +236,7 @@ func TestLogPages(t *testing.T) {
 }
 
 func TestMalformedForms(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn("root")
@@ -302,6 +306,7 @@ func TestMalformedForms(t *testing.T) {
 }
 
 func TestParseTTL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   string
 		want time.Duration
