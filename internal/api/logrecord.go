@@ -116,6 +116,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			cw.max = plog.MaxCapture()
 			if r.Body != nil && r.Body != http.NoBody {
 				body = &captureBody{ReadCloser: r.Body, max: plog.MaxCapture()}
+				if r.ContentLength > 0 {
+					// One allocation of the right size rather than growing
+					// with each read.
+					body.buf = make([]byte, 0, min(r.ContentLength, int64(body.max)))
+				}
 				r.Body = body
 			}
 		}
@@ -237,6 +242,12 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 		c.status = http.StatusOK
 	}
 	if room := c.max - len(c.buf); room > 0 {
+		if c.buf == nil {
+			// Handlers set Content-Length: allocate once, at its size.
+			if n, err := strconv.Atoi(c.Header().Get("Content-Length")); err == nil && n > len(b) {
+				c.buf = make([]byte, 0, min(n, c.max))
+			}
+		}
 		c.buf = append(c.buf, b[:min(room, len(b))]...)
 	}
 	c.n += int64(len(b))

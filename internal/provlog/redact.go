@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/pamscim/pamscim/internal/schema"
@@ -149,14 +150,31 @@ func isForm(ct string) bool {
 // secret attribute, has a JSON escape, or carries a pamscim token. Most
 // SCIM bodies do not, and are kept as they are without being parsed.
 func (r *Redactor) mayHold(body []byte) bool {
-	low := bytes.ToLower(body)
+	bp := lowerPool.Get().(*[]byte)
+	low := (*bp)[:0]
+	for _, c := range body {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low = append(low, c)
+	}
+	found := false
 	for _, n := range r.needles {
 		if bytes.Contains(low, n) {
-			return true
+			found = true
+			break
 		}
 	}
-	return false
+	if cap(low) <= 1<<20 {
+		*bp = low
+		lowerPool.Put(bp)
+	}
+	return found
 }
+
+// lowerPool holds the lower-cased copies mayHold searches, so that the
+// bodies that hold nothing to redact (most of them) cost no allocation.
+var lowerPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // json redacts a JSON body, keeping its member order. A body that does not
 // parse (malformed, cut at the capture limit, too deep) keeps only its
