@@ -3,9 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,5 +158,42 @@ func TestCommandLine(t *testing.T) {
 		if code := run(context.Background(), args, &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errb.String())
 		}
+	}
+}
+
+// TestWrongAnswersAmongRightOnes: a proxy in front of a real server that
+// empties every third lookup's ListResponse. The verifier must count those
+// as wrong, the rest as verified, and only the verified as throughput.
+func TestWrongAnswersAmongRightOnes(t *testing.T) {
+	url, tok := pamscim(t, t.TempDir())
+	target, _ := neturl.Parse(strings.TrimSuffix(url, "/scim/v2"))
+	var n atomic.Int64
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(res *http.Response) error {
+		if res.Request.Method != http.MethodGet || !res.Request.URL.Query().Has("filter") || n.Add(1)%3 != 0 {
+			return nil
+		}
+		body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}`
+		res.Body.Close()
+		res.Body = io.NopCloser(strings.NewReader(body))
+		res.ContentLength = int64(len(body))
+		res.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	out, err := Load(context.Background(), tiny(srv.URL+"/scim/v2", tok, "W2"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.Results[0]
+	if r.Wrong == 0 || r.OK == 0 || r.Failed != 0 || r.Wrong < r.Ops/3-2 || r.Wrong > r.Ops/3+2 {
+		t.Fatalf("ok %d wrong %d failed %d of %d", r.OK, r.Wrong, r.Failed, r.Ops)
+	}
+	if got := r.Throughput * r.Seconds; got < float64(r.OK)-0.5 || got > float64(r.OK)+0.5 {
+		t.Errorf("throughput %.1f/s over %.2f s is %.1f answers; want the %d verified only", r.Throughput, r.Seconds, got, r.OK)
+	}
+	if !strings.Contains(strings.Join(r.Errors, "\n"), "totalResults 0 with 0 resources, want exactly 1") {
+		t.Errorf("errors do not say what was wrong: %v", r.Errors)
 	}
 }
