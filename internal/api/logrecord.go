@@ -146,7 +146,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}}
 		e.Entry.ResourceType, e.Entry.ResourceID = s.resourceOf(r.URL.Path, cw.Header().Get("Location"))
 		if body != nil {
-			e.ReqBody, e.ReqSize, e.ReqComplete = body.buf, body.n, body.n == int64(len(body.buf))
+			e.ReqBody, e.ReqSize, e.ReqComplete = body.taken()
 			e.ReqType = r.Header.Get("Content-Type")
 		} else {
 			e.ReqComplete = true
@@ -257,21 +257,41 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 func (c *captureWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // captureBody keeps the first max bytes of the request body as the handler
-// reads it.
+// reads it. The lock is for a handler that outlives its request's deadline
+// (limitRequests answers 503 and returns while the handler may still read).
 type captureBody struct {
 	io.ReadCloser
+	mu  sync.Mutex
 	max int
 	buf []byte
 	n   int64
+	eof bool
 }
 
 func (c *captureBody) Read(p []byte) (int, error) {
 	n, err := c.ReadCloser.Read(p)
+	c.mu.Lock()
 	if n > 0 {
 		if room := c.max - len(c.buf); room > 0 {
 			c.buf = append(c.buf, p[:min(room, n)]...)
 		}
 		c.n += int64(n)
 	}
+	if err == io.EOF {
+		c.eof = true
+	}
+	c.mu.Unlock()
 	return n, err
+}
+
+// taken returns what was read so far and whether that is the whole body
+// (a body the handler stopped reading, or that was cut at the capture
+// limit, is not: its redaction cannot know what the rest would have said).
+// Later reads no longer touch it.
+func (c *captureBody) taken() ([]byte, int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, n := c.buf, c.n
+	c.max = 0 // a late read must not append into b
+	return b, n, c.eof && n == int64(len(b))
 }
