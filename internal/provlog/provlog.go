@@ -156,6 +156,13 @@ func (r *Recorder) Stats() Stats {
 
 // Record queues e. It never blocks: a full buffer drops e and counts it.
 func (r *Recorder) Record(e *Raw) {
+	select {
+	case <-r.stop:
+		// Closed: nobody would store it.
+		r.dropped.Add(1)
+		return
+	default:
+	}
 	n := int64(len(e.ReqBody) + len(e.RespBody))
 	if r.bytes.Add(n) > maxPendingBytes {
 		r.bytes.Add(-n)
@@ -186,6 +193,10 @@ func (r *Recorder) run() {
 	tick := time.NewTicker(r.opt.FlushEvery)
 	defer tick.Stop()
 	batch := make([]store.LogEntry, 0, r.opt.BatchSize)
+	var (
+		lastWarn time.Time
+		failed   int
+	)
 	flush := func() {
 		if len(batch) == 0 {
 			return
@@ -197,7 +208,13 @@ func (r *Recorder) run() {
 		cancel()
 		if err != nil {
 			r.dropped.Add(uint64(len(batch)))
-			r.opt.Log.Warn("provisioning log: could not store entries", "entries", len(batch), "err", err)
+			// A store that is down fails every batch: say so once a
+			// minute, with the count, not five times a second.
+			failed += len(batch)
+			if now := time.Now(); now.Sub(lastWarn) >= time.Minute {
+				r.opt.Log.Warn("provisioning log: could not store entries; they are dropped", "entries", failed, "err", err)
+				lastWarn, failed = now, 0
+			}
 		} else {
 			r.recorded.Add(uint64(len(batch)))
 		}
