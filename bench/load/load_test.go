@@ -152,6 +152,7 @@ func TestCommandLine(t *testing.T) {
 		{"--url", "http://x", "--workload", "W9"},
 		{"--url", "http://x", "--group-sizes", "ten"},
 		{"--url", "http://x", "--nope"},
+		{"--url", "http://x", "--paging", "offset"},
 		{"seed"},
 	} {
 		var out, errb bytes.Buffer

@@ -58,7 +58,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o Options
-	var workloads, groups, jsonOut, tokenFile string
+	var workloads, groups, paging, jsonOut, tokenFile string
 	meta := metaFlag{}
 	fs.StringVar(&o.URL, "url", "", "SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2 (required)")
 	fs.StringVar(&o.Token, "token", os.Getenv("LOAD_TOKEN"), "bearer token (env LOAD_TOKEN)")
@@ -74,6 +74,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&groups, "group-sizes", "100,10000,200000", "W4's group sizes (each needs --users above it)")
 	fs.IntVar(&o.W4Ops, "w4-ops", 200, "W4's add/remove pairs per group size")
 	fs.IntVar(&o.PageSize, "page-size", 200, "W5's count per page")
+	fs.StringVar(&paging, "paging", "index,cursor", "W5's kinds of paging (cursor only where the server advertises it)")
 	fs.StringVar(&o.Prefix, "prefix", "lg", "userName prefix of the seeded users")
 	fs.StringVar(&o.RunID, "run-id", "", "tells this run's created users apart (default random)")
 	fs.DurationVar(&o.Timeout, "timeout", 60*time.Second, "one request's time limit")
@@ -105,6 +106,16 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "load: --group-sizes: %v\n", err)
 		return 2
 	}
+	for _, p := range strings.Split(paging, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case "index", "cursor":
+			o.Paging = append(o.Paging, p)
+		case "":
+		default:
+			fmt.Fprintf(stderr, "load: --paging: %q is neither index nor cursor\n", p)
+			return 2
+		}
+	}
 	if !*quiet {
 		o.Log = stderr
 	}
@@ -134,7 +145,8 @@ func Load(ctx context.Context, o Options, meta map[string]string) (*Run, error) 
 	o = r.opt
 	out := &Run{Tool: "pamscim bench/load", Server: o.Server, URL: o.URL, Started: time.Now().UTC(), Machine: thisMachine(), Meta: meta,
 		Options: map[string]any{"workloads": o.Workloads, "concurrency": o.Concurrency, "users": o.Users, "seeded": o.Seeded, "canned": o.Canned,
-			"w1_users": o.W1Users, "duration": o.Duration.String(), "group_sizes": o.GroupSizes, "w4_ops": o.W4Ops, "page_size": o.PageSize}}
+			"w1_users": o.W1Users, "duration": o.Duration.String(), "group_sizes": o.GroupSizes, "w4_ops": o.W4Ops, "page_size": o.PageSize,
+			"paging": o.Paging}}
 	if err := r.Setup(ctx); err != nil {
 		return out, fmt.Errorf("setup: %w", err)
 	}

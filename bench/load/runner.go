@@ -39,12 +39,15 @@ type Options struct {
 	Seeded bool
 	// Canned says the server answers with canned bodies (bench/ceiling):
 	// nothing is seeded, and wrong answers are expected.
-	Canned      bool
-	W1Users     int
-	Duration    time.Duration
-	GroupSizes  []int
-	W4Ops       int // add/remove pairs per group size
-	PageSize    int // W5's count
+	Canned     bool
+	W1Users    int
+	Duration   time.Duration
+	GroupSizes []int
+	W4Ops      int // add/remove pairs per group size
+	PageSize   int // W5's count
+	// Paging lists W5's kinds of paging ("index", "cursor"); cursor runs
+	// only where the server advertises it.
+	Paging      []string
 	Prefix      string
 	RunID       string
 	Timeout     time.Duration
@@ -68,6 +71,9 @@ func (o *Options) defaults() {
 	}
 	if o.PageSize <= 0 {
 		o.PageSize = 200
+	}
+	if len(o.Paging) == 0 {
+		o.Paging = []string{"index", "cursor"}
 	}
 	if o.Prefix == "" {
 		o.Prefix = "lg"

@@ -222,16 +222,16 @@ func (r *Runner) group(ctx context.Context, size int) (id, name string, err erro
 // export is right when it yields exactly totalResults users, no id twice,
 // and every seeded user.
 func (r *Runner) W5(ctx context.Context) []Result {
-	modes := []client.Paging{client.PagingIndex}
-	if r.sp.CursorPaging() {
-		modes = append(modes, client.PagingCursor)
-	}
 	var out []Result
-	for _, m := range modes {
-		out = append(out, r.export(ctx, m))
-	}
-	if !r.sp.CursorPaging() {
-		out = append(out, Result{Workload: "W5", Key: "W5/cursor", Name: fmt.Sprintf("W5 export, cursor paging, count=%d", r.opt.PageSize), Skipped: "the server does not advertise cursor paging"})
+	for _, p := range r.opt.Paging {
+		switch {
+		case p == "index":
+			out = append(out, r.export(ctx, client.PagingIndex))
+		case p == "cursor" && r.sp.CursorPaging():
+			out = append(out, r.export(ctx, client.PagingCursor))
+		case p == "cursor":
+			out = append(out, Result{Workload: "W5", Key: "W5/cursor", Name: fmt.Sprintf("W5 export, cursor paging, count=%d", r.opt.PageSize), Skipped: "the server does not advertise cursor paging"})
+		}
 	}
 	return out
 }
