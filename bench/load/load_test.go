@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	neturl "net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -196,5 +197,33 @@ func TestWrongAnswersAmongRightOnes(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(r.Errors, "\n"), "totalResults 0 with 0 resources, want exactly 1") {
 		t.Errorf("errors do not say what was wrong: %v", r.Errors)
+	}
+}
+
+// TestReportBadInput: the report command refuses what it cannot read.
+func TestReportBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	other := filepath.Join(dir, "other.json")
+	if err := os.WriteFile(bad, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSON(other, &Run{Server: "scimmy"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"report"}, 2, "name the JSON files"},
+		{[]string{"report", filepath.Join(dir, "missing.json")}, 1, "no such file"},
+		{[]string{"report", bad}, 1, "bad.json"},
+		{[]string{"report", other}, 1, `no run of "pamscim"`},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), c.args, &out, &errb); code != c.code || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%v: exit %d (%s), want %d with %q", c.args, code, errb.String(), c.code, c.want)
+		}
 	}
 }
