@@ -124,6 +124,8 @@ func Flavor() sqlstore.Flavor {
 		// with a bounded sample so that it stays quick on big tables.
 		Optimize: "PRAGMA analysis_limit=2000; PRAGMA optimize=0x10002;",
 		OrderBy:  orderBy,
+		// One writer: concurrent writes share transactions (sqlstore/group.go).
+		GroupCommit: 64,
 	}
 }
 

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -10,10 +11,15 @@ import (
 	"github.com/pamscim/pamscim/internal/store"
 )
 
-// AppendAudit appends one audit event.
+// AppendAudit appends one audit event. It rides in the group commit of
+// the writes it records (group.go), so an audited write costs one COMMIT
+// shared with others rather than two of its own.
 func (db *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
-	_, err := db.wdb.ExecContext(ctx, db.q(`INSERT INTO audit (at, tenant, actor, event, outcome, rtype, object, source, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
-		micros(e.Time), e.Tenant, e.Actor, e.Event, e.Outcome, e.Type, e.Object, e.Source, e.Detail)
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO audit (at, tenant, actor, event, outcome, rtype, object, source, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
+			micros(e.Time), e.Tenant, e.Actor, e.Event, e.Outcome, e.Type, e.Object, e.Source, e.Detail)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}

@@ -51,6 +51,9 @@ type Flavor struct {
 	Optimize string
 	// OrderBy returns the SQL sort key of a path.
 	OrderBy func(rt *schema.ResourceType, p *schema.Path) (string, error)
+	// GroupCommit, above 1, runs concurrent resource writes and audit
+	// events in shared transactions of up to that many (group.go).
+	GroupCommit int
 }
 
 var dollarN = regexp.MustCompile(`\$(\d+)`)
@@ -71,6 +74,8 @@ type DB struct {
 	qcache  sync.Map
 	// guard enforces the rules across resources (internal/pam).
 	guard store.Guard
+	// group commits concurrent writes together (nil: each alone).
+	group *committer
 }
 
 var _ store.Store = (*DB)(nil)
@@ -79,11 +84,18 @@ var _ store.Store = (*DB)(nil)
 func New(wdb, rdb *sql.DB, f Flavor, reg *schema.Registry) *DB {
 	// The filter compiler reads attr_values for the same paths, so both
 	// take them from one list.
-	return &DB{wdb: wdb, rdb: rdb, f: f, reg: reg, indexed: filter.DefaultIndexed}
+	db := &DB{wdb: wdb, rdb: rdb, f: f, reg: reg, indexed: filter.DefaultIndexed}
+	if f.GroupCommit > 1 {
+		db.group = newCommitter(db, f.GroupCommit)
+	}
+	return db
 }
 
-// Close closes both pools.
+// Close closes both pools, after the group of writes being committed.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	err := db.wdb.Close()
 	if db.rdb != db.wdb {
 		if e := db.rdb.Close(); err == nil {
@@ -225,7 +237,7 @@ func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // Create stores a new resource with its initial members.
 func (db *DB) Create(ctx context.Context, rt *schema.ResourceType, r *store.Resource, members []string) error {
-	return db.withTx(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		t := &txn{db: db, tx: tx, tenant: r.Tenant, id: r.ID, rt: rt, creating: true, pending: dedupe(members)}
 		if _, err := db.guardWrite(ctx, t, r, nil, t.pending); err != nil {
 			return err
@@ -443,7 +455,8 @@ func (db *DB) members(ctx context.Context, q querier, tenant, id string) ([]stor
 // Update runs fn on the current resource in one write transaction.
 func (db *DB) Update(ctx context.Context, rt *schema.ResourceType, tenant, id string, now time.Time, fn store.UpdateFunc) (*store.Resource, error) {
 	var out *store.Resource
-	err := db.withTx(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		out = nil
 		row := tx.QueryRowContext(ctx, db.q(`SELECT `+selectCols+` FROM resources WHERE tenant = $1 AND id = $2 AND rtype = $3`+db.f.ForUpdate), tenant, id, rt.Name)
 		cur, err := scanResource(row, tenant, rt)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -507,7 +520,7 @@ func (db *DB) Update(ctx context.Context, rt *schema.ResourceType, tenant, id st
 // Delete removes a resource and its memberships, in both directions. Groups
 // that lose a member get a new version, since their members changed.
 func (db *DB) Delete(ctx context.Context, rt *schema.ResourceType, tenant, id string, check func(*store.Resource) error) error {
-	return db.withTx(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		row := tx.QueryRowContext(ctx, db.q(`SELECT `+selectCols+` FROM resources WHERE tenant = $1 AND id = $2 AND rtype = $3`+db.f.ForUpdate), tenant, id, rt.Name)
 		cur, err := scanResource(row, tenant, rt)
 		if errors.Is(err, sql.ErrNoRows) {
