@@ -223,7 +223,19 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, rt *schema
 	}
 	res.Members = nil
 	s.audited(r, rt, "create", res.ID)
-	return s.respond(w, r, rt, res, p.WithRequested(touchedAttrs(rt, in)), http.StatusCreated)
+	p = p.WithRequested(touchedAttrs(rt, in))
+	// A new resource is in no group: no group can name it before it
+	// exists (and the PAM guard adds none). So its groups need no read —
+	// that read was a sixth of a create's CPU — and only members, which
+	// the response shows with their display names, are read back.
+	if opt := optionsFor(rt, p); opt.Members {
+		var err error
+		if res, err = s.store.Get(r.Context(), rt, res.Tenant, res.ID, store.GetOptions{Members: true}); err != nil {
+			return err
+		}
+	}
+	s.writeResource(w, r, rt, res, p, http.StatusCreated)
+	return nil
 }
 
 // respond writes the resource a write produced, reading its relational
