@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -143,5 +144,34 @@ func TestGroupCommit(t *testing.T) {
 	}
 	if got.Version != 1+rounds {
 		t.Errorf("version %d after %d updates, want %d", got.Version, rounds, 1+rounds)
+	}
+}
+
+// TestConnectionSettings: the settings the store's speed and durability
+// rest on are in force on both pools.
+func TestConnectionSettings(t *testing.T) {
+	db, _ := openGrouped(t)
+	w, r := db.Handles()
+	tests := []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "1"}, // NORMAL
+		{"wal_autocheckpoint", "10000"},
+		{"foreign_keys", "1"},
+	}
+	for _, tc := range tests {
+		for name, h := range map[string]interface {
+			QueryRowContext(context.Context, string, ...any) *sql.Row
+		}{"writer": w, "reader": r} {
+			var got string
+			if err := h.QueryRowContext(context.Background(), "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("%s: PRAGMA %s = %s, want %s", name, tc.pragma, got, tc.want)
+			}
+		}
 	}
 }
