@@ -104,6 +104,7 @@ type Recorder struct {
 	red   *Redactor
 	opt   Options
 	ch    chan *Raw
+	kick  chan struct{}
 	bytes atomic.Int64
 
 	recorded, dropped, pruned atomic.Uint64
@@ -121,6 +122,7 @@ func New(st store.LogStore, reg *schema.Registry, opt Options) *Recorder {
 	r := &Recorder{
 		st: st, red: NewRedactor(reg), opt: opt,
 		ch:   make(chan *Raw, opt.Buffer),
+		kick: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}),
 		now: time.Now,
 	}
@@ -171,6 +173,12 @@ func (r *Recorder) Record(e *Raw) {
 	}
 	select {
 	case r.ch <- e:
+		if len(r.ch) >= cap(r.ch)/2 {
+			select {
+			case r.kick <- struct{}{}:
+			default:
+			}
+		}
 	default:
 		r.bytes.Add(-n)
 		r.dropped.Add(1)
@@ -228,25 +236,31 @@ func (r *Recorder) run() {
 			flush()
 		}
 	}
+	// drain takes what is queued. The goroutine sleeps between ticks
+	// rather than waking for every entry: a wake-up per request is a
+	// context switch per request, which costs more on a busy machine than
+	// the entry itself. kick wakes it early when the buffer fills up.
+	drain := func() {
+		for {
+			select {
+			case e := <-r.ch:
+				add(e)
+			default:
+				return
+			}
+		}
+	}
 	for {
 		select {
-		case e := <-r.ch:
-			add(e)
 		case <-tick.C:
-			flush()
+		case <-r.kick:
 		case <-r.stop:
-			for {
-				select {
-				case e := <-r.ch:
-					add(e)
-					continue
-				default:
-				}
-				break
-			}
+			drain()
 			flush()
 			return
 		}
+		drain()
+		flush()
 	}
 }
 
