@@ -435,10 +435,13 @@ func (c *compiler) indexedSource(path string) source {
 }
 
 // groupsFrom yields the groups a resource belongs to, directly or through
-// nested groups, as rows grp(id). UNION (not UNION ALL) ends cycles.
+// nested groups, as rows grp(id). UNION (not UNION ALL) ends cycles. The
+// recursive steps here and in inGroup are CROSS JOINs, which SQLite takes
+// as the join order: the rows found so far outside, an index probe of
+// members for each (the other order reads every membership of the tenant).
 const groupsFrom = "(WITH RECURSIVE g(id) AS (" +
 	"SELECT m.group_id FROM members m WHERE m.tenant = r.tenant AND m.member_id = r.id " +
-	"UNION SELECT m.group_id FROM members m JOIN g ON m.member_id = g.id WHERE m.tenant = r.tenant" +
+	"UNION SELECT m.group_id FROM g CROSS JOIN members m WHERE m.tenant = r.tenant AND m.member_id = g.id" +
 	") SELECT id FROM g) AS grp"
 
 // inGroup is "the resource is in group id, directly or not". Walking down
@@ -448,7 +451,7 @@ func (c *compiler) inGroup(id string) string {
 	ph, t := c.arg(id), c.tenant()
 	return "r.id IN (WITH RECURSIVE d(id) AS (" +
 		"SELECT m.member_id FROM members m WHERE m.tenant = " + t + " AND m.group_id = " + ph +
-		" UNION SELECT m.member_id FROM members m JOIN d ON m.tenant = " + t + " AND m.group_id = d.id" +
+		" UNION SELECT m.member_id FROM d CROSS JOIN members m WHERE m.tenant = " + t + " AND m.group_id = d.id" +
 		") SELECT id FROM d)"
 }
 

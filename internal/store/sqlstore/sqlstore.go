@@ -401,7 +401,11 @@ func (db *DB) loadRelations(ctx context.Context, q querier, rt *schema.ResourceT
 }
 
 // groupsOfMany reads the groups (direct and nested) of several resources
-// at once into their Groups fields.
+// at once into their Groups fields. The recursive step is a CROSS JOIN so
+// that SQLite walks the few groups found so far and probes members_rev
+// for each; joined the other way it read every membership of the tenant
+// for each step (a user in a group of 10,000: 0.5 ms → 2.9 ms per GET).
+// PostgreSQL plans it by its statistics either way.
 func (db *DB) groupsOfMany(ctx context.Context, q querier, tenant string, ids []string, byID map[string]*store.Resource) error {
 	args := []any{tenant}
 	for _, id := range ids {
@@ -410,7 +414,7 @@ func (db *DB) groupsOfMany(ctx context.Context, q querier, tenant string, ids []
 	rows, err := q.QueryContext(ctx, db.q(`WITH RECURSIVE g(member, id, direct) AS (
 			SELECT member_id, group_id, 1 FROM members WHERE tenant = $1 AND member_id IN (`+placeholders(2, len(ids))+`)
 			UNION
-			SELECT g.member, m.group_id, 0 FROM members m JOIN g ON m.member_id = g.id WHERE m.tenant = $1
+			SELECT g.member, m.group_id, 0 FROM g CROSS JOIN members m WHERE m.tenant = $1 AND m.member_id = g.id
 		)
 		SELECT g.member, g.id, max(g.direct), (SELECT `+db.displayExpr("r")+` FROM resources r WHERE r.tenant = $1 AND r.id = g.id)
 		FROM g GROUP BY g.member, g.id ORDER BY g.member, g.id`), args...)
