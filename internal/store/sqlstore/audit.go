@@ -15,11 +15,18 @@ import (
 // the writes it records (group.go), so an audited write costs one COMMIT
 // shared with others rather than two of its own.
 func (db *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO audit (at, tenant, actor, event, outcome, rtype, object, source, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
-			micros(e.Time), e.Tenant, e.Actor, e.Event, e.Outcome, e.Type, e.Object, e.Source, e.Detail)
-		return err
-	})
+	const ins = `INSERT INTO audit (at, tenant, actor, event, outcome, rtype, object, source, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	args := []any{micros(e.Time), e.Tenant, e.Actor, e.Event, e.Outcome, e.Type, e.Object, e.Source, e.Detail}
+	var err error
+	if db.group == nil {
+		// One statement commits by itself; no BEGIN/COMMIT round trips.
+		_, err = db.wdb.ExecContext(ctx, db.q(ins), args...)
+	} else {
+		err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, db.q(ins), args...)
+			return err
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
