@@ -87,6 +87,15 @@ func TestGroupCommit(t *testing.T) {
 			})
 			return err
 		}, ok},
+		{"update whose request gives up while it runs", func(i int) error {
+			uctx, cancel := context.WithCancel(ctx)
+			_, err := db.Update(uctx, rt, store.DefaultTenant, taken.ID, time.Now(), func(_ context.Context, cur *store.Resource, _ store.Tx) (bool, error) {
+				cur.Doc["title"] = "must not be stored either"
+				cancel()
+				return true, nil
+			})
+			return err
+		}, func(err error) bool { return errors.Is(err, context.Canceled) }},
 		{"create a group, then fail on a missing member (its row must go too)", func(i int) error {
 			now := time.Now().UTC()
 			g := &store.Resource{Tenant: store.DefaultTenant, Type: "Group", ID: uuid.NewString(),

@@ -158,7 +158,14 @@ func (c *committer) run(batch []*groupJob) {
 			fail(fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		if ferr := j.fn(context.WithoutCancel(j.ctx), tx); ferr != nil {
+		ferr := j.fn(context.WithoutCancel(j.ctx), tx)
+		if ferr == nil && j.ctx.Err() != nil {
+			// Its request gave up (a timeout answered 503) while it ran:
+			// undo it, as an interrupted statement of its own
+			// transaction would have.
+			ferr = j.ctx.Err()
+		}
+		if ferr != nil {
 			if _, err := tx.ExecContext(bg, "ROLLBACK TO w"); err != nil {
 				// The failure took the transaction with it (an I/O
 				// error, a full disk): the group is lost.
