@@ -9,6 +9,7 @@ import (
 
 	"github.com/pamscim/pamscim/internal/auth"
 	"github.com/pamscim/pamscim/internal/oauth"
+	"github.com/pamscim/pamscim/internal/scimerr"
 	"github.com/pamscim/pamscim/internal/store"
 )
 
@@ -377,7 +378,8 @@ func TestRevocationEndpoint(t *testing.T) {
 }
 
 // TestRevocationAcrossInstances: two servers on one database; revoking on
-// one is refused by the other on the next request (no cache to wait out).
+// one is refused by that one on the next request, and by the other once its
+// cache of verified tokens (auth.CacheTTL) has lapsed.
 func TestRevocationAcrossInstances(t *testing.T) {
 	a := newEnv(t, envOpt{realClock: true})
 	b := newEnv(t, envOpt{dir: a.dir, realClock: true})
@@ -398,6 +400,12 @@ func TestRevocationAcrossInstances(t *testing.T) {
 	if err := a.au.RevokeToken(context.Background(), store.DefaultTenant, "shared", "test"); err != nil {
 		t.Fatal(err)
 	}
+	for _, tok := range []string{r.str("access_token"), named} {
+		if c := a.scim(tok, "GET", "/Users", nil); c.status != 401 {
+			t.Fatalf("instance a still accepts the token it revoked: %d", c.status)
+		}
+	}
+	time.Sleep(auth.CacheTTL)
 	for _, tok := range []string{r.str("access_token"), named} {
 		if c := b.scim(tok, "GET", "/Users", nil); c.status != 401 {
 			t.Fatalf("instance b still accepts a revoked token: %d", c.status)
@@ -424,5 +432,81 @@ func TestMetadata(t *testing.T) {
 	grants, _ := r.body["grant_types_supported"].([]any)
 	if len(methods) != 3 || methods[2] != "private_key_jwt" || len(grants) != 3 {
 		t.Fatalf("%s", r.raw)
+	}
+}
+
+// TestAdministratorRefreshToken covers seed 000's "Generate Refresh Token":
+// a refresh token minted for a client outside the token endpoint.
+func TestAdministratorRefreshToken(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id, secret := e.client(oauth.ClientSpec{Scopes: []string{auth.ScopeRead}, AccessTTL: 5 * time.Minute, RefreshTTL: 48 * time.Hour})
+	rt, row, err := e.svc.IssueRefreshToken(ctx, id, "admin:alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(rt, auth.RefreshPrefix) || string(row.Hash) != string(auth.Hash(rt)) {
+		t.Fatalf("token %q, row %+v", rt, row)
+	}
+	got, err := e.st.OAuthToken(ctx, auth.Hash(rt))
+	if err != nil || got.Kind != store.KindRefresh || got.ClientID != id || got.Subject != "" || strings.Join(got.Scopes, " ") != auth.ScopeRead ||
+		got.Expires.Sub(got.Created) != 48*time.Hour || got.Used != nil || got.Revoked != nil {
+		t.Fatalf("stored: %+v %v", got, err)
+	}
+	if c, _ := e.st.Client(ctx, id); c.LastUsed != nil {
+		t.Fatal("minting a refresh token counted as a use of the client")
+	}
+	evs := e.auditEvents(store.AuditQuery{Actor: "admin:alice", Event: "token.issued"})
+	if len(evs) != 1 || evs[0].Object != "family:"+got.Family || !strings.Contains(evs[0].Detail, "client:"+id) || strings.Contains(evs[0].Detail, "pamscim_rt_") {
+		t.Fatalf("audit: %+v", evs)
+	}
+
+	// Another client cannot use it; the owner can, with its own credentials,
+	// and gets a new pair with the client's lifetimes and scopes.
+	otherID, otherSecret := e.client(oauth.ClientSpec{})
+	e.post("/scim/oauth/token", form("grant_type", "refresh_token", "refresh_token", rt), otherID, otherSecret).wantError(t, 400, "invalid_grant")
+	e.post("/scim/oauth/token", form("grant_type", "refresh_token", "refresh_token", rt)).wantError(t, 401, "invalid_client")
+	r := e.token(form("grant_type", "refresh_token", "refresh_token", rt), id, secret)
+	next := r.str("refresh_token")
+	if next == "" || next == rt || r.str("scope") != auth.ScopeRead || r.body["expires_in"] != float64(300) {
+		t.Fatalf("exchange: %s", r.raw)
+	}
+	if c := e.scim(r.str("access_token"), "GET", "/Users", nil); c.status != 200 {
+		t.Fatalf("access token from the minted refresh token: %d", c.status)
+	}
+	// It rotated: presenting it again is reuse, which ends the chain.
+	e.post("/scim/oauth/token", form("grant_type", "refresh_token", "refresh_token", rt), id, secret).wantError(t, 400, "invalid_grant")
+	e.post("/scim/oauth/token", form("grant_type", "refresh_token", "refresh_token", next), id, secret).wantError(t, 400, "invalid_grant")
+
+	// Recycling the secret with revocation, or deleting the client, ends a
+	// minted token like any other.
+	for _, end := range []struct {
+		name string
+		do   func() error
+	}{
+		{"rotate with revoke", func() error { _, err := e.svc.RotateSecret(ctx, id, "", true, "test"); return err }},
+		{"delete", func() error { return e.svc.DeleteClient(ctx, id, "test") }},
+	} {
+		rt, _, err := e.svc.IssueRefreshToken(ctx, id, "admin:alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := end.do(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.st.OAuthToken(ctx, auth.Hash(rt))
+		if err == nil && got.Revoked == nil {
+			t.Fatalf("%s: the minted refresh token is still live", end.name)
+		}
+	}
+
+	// A client without the refresh_token grant cannot have one; nor can a
+	// client that does not exist.
+	ccOnly, _ := e.client(oauth.ClientSpec{Grants: []string{oauth.GrantClientCredentials}})
+	if _, _, err := e.svc.IssueRefreshToken(ctx, ccOnly, "admin:alice"); scimerr.KindOf(err) != scimerr.InvalidValue {
+		t.Fatalf("client without the refresh grant: %v", err)
+	}
+	if _, _, err := e.svc.IssueRefreshToken(ctx, "nope", "admin:alice"); scimerr.KindOf(err) != scimerr.NotFound {
+		t.Fatalf("unknown client: %v", err)
 	}
 }

@@ -409,9 +409,8 @@ func (s *Service) issue(ctx context.Context, c *store.OAuthClient, subject, fami
 		Family: family, Scopes: scopes, Created: now, Expires: now.Add(c.AccessTTL)}}
 	resp := &tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(c.AccessTTL / time.Second), Scope: strings.Join(scopes, " ")}
 	if withRefresh {
-		refresh := auth.NewSecret(auth.RefreshPrefix)
-		toks = append(toks, &store.OAuthToken{Hash: auth.Hash(refresh), Kind: store.KindRefresh, Tenant: c.Tenant, ClientID: c.ID, Subject: subject,
-			Family: family, Scopes: refreshScopes, Created: now, Expires: now.Add(c.RefreshTTL)})
+		refresh, t := newRefreshToken(c, subject, family, refreshScopes, now)
+		toks = append(toks, t)
 		resp.RefreshToken = refresh
 	}
 	var err error
@@ -427,6 +426,14 @@ func (s *Service) issue(ctx context.Context, c *store.OAuthClient, subject, fami
 		return nil, nil, serverError(err)
 	}
 	return resp, toks, nil
+}
+
+// newRefreshToken mints a refresh token of c with c's refresh-token
+// lifetime: the secret, and the row that stores its hash.
+func newRefreshToken(c *store.OAuthClient, subject, family string, scopes []string, now time.Time) (string, *store.OAuthToken) {
+	refresh := auth.NewSecret(auth.RefreshPrefix)
+	return refresh, &store.OAuthToken{Hash: auth.Hash(refresh), Kind: store.KindRefresh, Tenant: c.Tenant, ClientID: c.ID, Subject: subject,
+		Family: family, Scopes: scopes, Created: now, Expires: now.Add(c.RefreshTTL)}
 }
 
 func (s *Service) issued(ctx context.Context, src string, c *store.OAuthClient, account, grant, event, family string, resp *tokenResponse) {

@@ -232,6 +232,33 @@ func (s *Service) DeleteClient(ctx context.Context, id, by string) error {
 	return nil
 }
 
+// IssueRefreshToken mints a refresh token for client id on an
+// administrator's request — seed 000's "Generate Refresh Token" — so that a
+// connector can be set up with a refresh token rather than a way to get
+// one. The token has the client's scopes and refresh-token lifetime and
+// starts a chain of its own; at the token endpoint it is exchanged (with
+// the client's authentication, as every refresh token is) and rotates like
+// any other, and the client's deletion or a secret rotation that revokes
+// its tokens revokes it. It comes with no access token. It returns the
+// token, which is shown once and stored only as a hash, and its row.
+func (s *Service) IssueRefreshToken(ctx context.Context, id, by string) (string, *store.OAuthToken, error) {
+	c, err := s.st.Client(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	if !slices.Contains(c.Grants, GrantRefresh) {
+		return "", nil, scimerr.New(scimerr.InvalidValue, "client %s may not use the refresh_token grant: add it to the client's grants first", c.Name)
+	}
+	family := uuid.NewString()
+	secret, t := newRefreshToken(c, "", family, c.Scopes, s.now().UTC())
+	if err := s.st.IssueTokens(ctx, t); err != nil {
+		return "", nil, err
+	}
+	s.audit.Record(ctx, store.AuditEvent{Tenant: c.Tenant, Actor: by, Event: audit.TokenIssued, Object: "family:" + family,
+		Detail: fmt.Sprintf("refresh token for client:%s (%s) issued by an administrator, scope=%s expires=%s", c.ID, c.Name, strings.Join(t.Scopes, " "), t.Expires.Format(time.RFC3339))})
+	return secret, t, nil
+}
+
 // CreateAccount creates a service account for the password grant.
 func (s *Service) CreateAccount(ctx context.Context, tenant, name, password string, scopes []string, by string) error {
 	if strings.TrimSpace(name) == "" {

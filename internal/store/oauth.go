@@ -95,7 +95,9 @@ type ClientStore interface {
 // OAuthTokenStore keeps issued OAuth tokens.
 type OAuthTokenStore interface {
 	// IssueTokens stores new tokens (one grant's access and refresh token) in
-	// one transaction and records the use of their client.
+	// one transaction and, when they include an access token, records the
+	// use of their client (a refresh token an administrator minted alone is
+	// not a use).
 	IssueTokens(ctx context.Context, ts ...*OAuthToken) error
 	// OAuthToken returns a token by hash with its client's name, or NotFound
 	// (also when its client no longer exists).

@@ -22,16 +22,21 @@ func (db *DB) insertOAuthToken(ctx context.Context, tx *sql.Tx, t *store.OAuthTo
 	return nil
 }
 
-// IssueTokens stores tokens and records their client's last use.
+// IssueTokens stores tokens and, when they include an access token,
+// records their client's last use.
 func (db *DB) IssueTokens(ctx context.Context, ts ...*store.OAuthToken) error {
 	return db.withTx(ctx, func(tx *sql.Tx) error {
+		var access *store.OAuthToken
 		for _, t := range ts {
 			if err := db.insertOAuthToken(ctx, tx, t); err != nil {
 				return err
 			}
+			if t.Kind == store.KindAccess && access == nil {
+				access = t
+			}
 		}
-		if len(ts) > 0 {
-			_, err := tx.ExecContext(ctx, db.q(`UPDATE oauth_clients SET last_used = $1 WHERE id = $2`), micros(ts[0].Created), ts[0].ClientID)
+		if access != nil {
+			_, err := tx.ExecContext(ctx, db.q(`UPDATE oauth_clients SET last_used = $1 WHERE id = $2`), micros(access.Created), access.ClientID)
 			return err
 		}
 		return nil
@@ -86,6 +91,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, hash []byte, at time.Time,
 }
 
 func (db *DB) revokeWhere(ctx context.Context, where string, arg any, at time.Time) (int, error) {
+	defer db.revoked()
 	res, err := db.wdb.ExecContext(ctx, db.q(`UPDATE oauth_tokens SET revoked = $1 WHERE `+where+` = $2 AND revoked IS NULL`), micros(at), arg)
 	if err != nil {
 		return 0, err

@@ -63,6 +63,14 @@ func testClients(t *testing.T, s store.Store, _ *env) {
 
 	// Tokens, rotation of the credential with and without revocation.
 	exp := t0.Add(time.Hour)
+	// A refresh token alone (an administrator's, from the console) is not a
+	// use of the client.
+	if err := s.IssueTokens(ctx, tok(store.KindRefresh, "c1", "f0", 3, exp)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Client(ctx, "c1"); got.LastUsed != nil {
+		t.Fatal("a refresh token issued alone recorded the client's use")
+	}
 	if err := s.IssueTokens(ctx, tok(store.KindAccess, "c1", "f1", 1, exp), tok(store.KindRefresh, "c1", "f1", 2, exp)); err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +93,10 @@ func testClients(t *testing.T, s store.Store, _ *env) {
 	if err := s.SetClientCredential(ctx, "c1", sha(10), "", t0, true); err != nil {
 		t.Fatal(err)
 	}
-	if at, _ := s.OAuthToken(ctx, sha(1)); at.Revoked == nil {
-		t.Fatal("rotation with revoke did not revoke")
+	for _, h := range []byte{1, 3} {
+		if at, _ := s.OAuthToken(ctx, sha(h)); at.Revoked == nil {
+			t.Fatalf("rotation with revoke did not revoke token %d", h)
+		}
 	}
 	wantKind(t, s.SetClientCredential(ctx, "nope", nil, "", t0, false), scimerr.NotFound)
 
