@@ -243,8 +243,9 @@ func procCPU() time.Duration {
 
 // BenchmarkProvLogAppend measures the store side of the provisioning log
 // alone: batches of 100 Entra-shaped entries (request and response bodies
-// of a create) appended to a SQLite store, as the recorder does every
-// 200 ms under load. It reports the cost per entry.
+// of a create, each user its own) appended to a SQLite store, as the
+// recorder does every 200 ms under load. It reports the cost per entry and
+// the bytes an entry takes in the store.
 func BenchmarkProvLogAppend(b *testing.B) {
 	reg := schema.Default()
 	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "data"), reg, sqlite.Options{})
@@ -252,19 +253,110 @@ func BenchmarkProvLogAppend(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	req := mustJSON(entraUser("append"))
-	resp := append(mustJSON(entraUser("append")), bytes.Repeat([]byte(" "), 450)...)
-	batch := make([]store.LogEntry, 100)
-	for i := range batch {
-		batch[i] = store.LogEntry{Tenant: store.DefaultTenant, At: time.Now(), Method: "POST", Path: "/scim/v2/Users", Status: 201,
-			Duration: time.Millisecond, Client: "entra", ResourceType: "User", ResourceID: uuid.NewString(), RequestID: "abcd-1",
-			RequestBody: req, ResponseBody: resp}
+	batches := make([][]store.LogEntry, 8)
+	for k := range batches {
+		batch := make([]store.LogEntry, 100)
+		for i := range batch {
+			name := fmt.Sprintf("append%03d-%03d", k, i)
+			id := uuid.NewString()
+			req := mustJSON(entraUser(name))
+			u := entraUser(name)
+			u["id"] = id
+			u["meta"] = map[string]any{"resourceType": "User", "created": time.Now().Format(time.RFC3339Nano),
+				"lastModified": time.Now().Format(time.RFC3339Nano), "version": `W/"1"`, "location": "https://scim.example/scim/v2/Users/" + id}
+			batch[i] = store.LogEntry{Tenant: store.DefaultTenant, At: time.Now(), Method: "POST", Path: "/scim/v2/Users", Status: 201,
+				Duration: time.Millisecond, Client: "entra", ResourceType: "User", ResourceID: id, RequestID: "abcd-" + strconv.Itoa(i),
+				RequestBody: req, ResponseBody: mustJSON(u)}
+		}
+		batches[k] = batch
 	}
+	cpu0 := procCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := st.AppendLog(context.Background(), batch); err != nil {
+		if err := st.AppendLog(context.Background(), batches[i%len(batches)]); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(batch)), "µs/entry")
+	b.StopTimer()
+	entries := float64(b.N * 100)
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/entries, "µs/entry")
+	b.ReportMetric(float64((procCPU()-cpu0).Microseconds())/entries, "cpu-µs/entry")
+	var raw, stored float64
+	for _, e := range batches[0] {
+		raw += float64(len(e.RequestBody) + len(e.ResponseBody))
+	}
+	w, _ := st.Handles()
+	if err := w.QueryRow(`SELECT coalesce(sum(length(meta) + length(bodies)), 0) FROM provlog_blocks`).Scan(&stored); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(raw/100, "body-bytes/entry")
+	b.ReportMetric(stored/entries, "stored-bytes/entry")
+}
+
+// BenchmarkProvLogQuery measures searching a full log: 100,000 entries of
+// one tenant (the default --log-max-entries), as the console and
+// `pamscim log` search it. "newest" is the first page (100 entries with
+// bodies); "rare" a filter that matches one entry in 10,000, so the search
+// reads every block; "entry" one entry by id.
+func BenchmarkProvLogQuery(b *testing.B) {
+	reg := schema.Default()
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "data"), reg, sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	var ids []int64
+	for k := range 400 {
+		batch := make([]store.LogEntry, 250)
+		for i := range batch {
+			n := k*250 + i
+			name := fmt.Sprintf("q%06d", n)
+			client, status := "entra", 201
+			if n%10000 == 0 {
+				client, status = "okta", 409
+			}
+			batch[i] = store.LogEntry{Tenant: store.DefaultTenant, At: time.Now(), Method: "POST", Path: "/scim/v2/Users", Status: status,
+				Duration: time.Millisecond, Client: client, ResourceType: "User", ResourceID: uuid.NewString(), RequestID: name,
+				RequestBody: mustJSON(entraUser(name)), ResponseBody: mustJSON(entraUser(name))}
+		}
+		if err := st.AppendLog(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	es, err := st.QueryLog(ctx, store.LogQuery{Tenant: store.DefaultTenant, Limit: store.MaxLogLimit})
+	if err != nil || len(es) != store.MaxLogLimit {
+		b.Fatal(len(es), err)
+	}
+	for _, e := range es {
+		ids = append(ids, e.ID)
+	}
+	for _, tc := range []struct {
+		name string
+		q    store.LogQuery
+		want int
+	}{
+		{"newest", store.LogQuery{Tenant: store.DefaultTenant, Limit: 100}, 100},
+		{"rare", store.LogQuery{Tenant: store.DefaultTenant, Client: "okta", Status: "409"}, 10},
+		{"path", store.LogQuery{Tenant: store.DefaultTenant, Path: "/groups", Limit: 100}, 0},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				es, err := st.QueryLog(ctx, tc.q)
+				if err != nil || len(es) != tc.want {
+					b.Fatal(len(es), err)
+				}
+			}
+		})
+	}
+	b.Run("entry", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			e, err := st.LogEntry(ctx, store.DefaultTenant, ids[i%len(ids)])
+			if err != nil || len(e.RequestBody) == 0 {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,14 +78,31 @@ func NewRedactor(reg *schema.Registry) *Redactor {
 	for _, n := range tokenNames {
 		r.names[n] = true
 	}
-	for n := range r.names {
-		r.needles = append(r.needles, []byte(n))
-	}
 	// A JSON escape can spell a secret name without its letters in a row,
 	// and pamscim's own tokens are secret under any name.
-	r.needles = append(r.needles, []byte(`\u`), []byte("pamscim_"))
-	sort.Slice(r.needles, func(i, j int) bool { return string(r.needles[i]) < string(r.needles[j]) })
+	r.needles = needles(append(slices.Collect(maps.Keys(r.names)), `\u`, "pamscim_"))
 	return r
+}
+
+// needles keeps of names those that contain no other: a body that holds
+// "refresh_token" holds "token", so one search does for both (mayHold runs
+// on every logged body).
+func needles(names []string) [][]byte {
+	sort.Strings(names)
+	var out [][]byte
+	for _, n := range names {
+		inner := false
+		for _, m := range names {
+			if m != n && strings.Contains(n, m) {
+				inner = true
+				break
+			}
+		}
+		if !inner {
+			out = append(out, []byte(n))
+		}
+	}
+	return out
 }
 
 // Names returns the secret attribute names, sorted (documentation, tests).

@@ -193,3 +193,23 @@ func FuzzPlanted(f *testing.F) {
 		check(fmt.Sprintf("cut at %d", n), out)
 	})
 }
+
+func TestNeedlesDropNamesHoldingAnother(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"refresh_token", "token", "access_token"}, "[token]"},
+		{[]string{"client_secret", "secret", "password"}, "[password secret]"},
+		{[]string{"apikey", "api_key"}, "[api_key apikey]"},
+		{[]string{"x"}, "[x]"},
+	} {
+		var got []string
+		for _, n := range needles(tc.in) {
+			got = append(got, string(n))
+		}
+		if fmt.Sprint(got) != tc.want {
+			t.Errorf("needles(%v) = %v, want %s", tc.in, got, tc.want)
+		}
+	}
+}

@@ -155,9 +155,23 @@ func testProvLog(t *testing.T, s store.Store, _ *env) {
 		t.Fatalf("big batch: %d stored", n)
 	}
 	// Ids only grow, across batches.
-	if a, b := query(store.LogQuery{Tenant: "big", Limit: 1})[0].ID, all[0].ID; a <= b {
+	bigAll := query(store.LogQuery{Tenant: "big", Limit: store.MaxLogLimit})
+	if a, b := bigAll[0].ID, all[0].ID; a <= b {
 		t.Fatalf("later batch has id %d, earlier %d", a, b)
 	}
+	// Every entry of a large batch reads back whole by its id, and the
+	// page's bodies are the entry's own.
+	for _, i := range []int{0, 1, 255, 256, 257, 449} {
+		e := bigAll[len(bigAll)-1-i]
+		if e.RequestID != fmt.Sprintf("req-%d", 100+i) || string(e.RequestBody) != fmt.Sprintf(`{"userName":"u%d"}`, 100+i) {
+			t.Fatalf("big batch entry %d: %s %q", i, e.RequestID, e.RequestBody)
+		}
+		got, err := s.LogEntry(ctx, "big", e.ID)
+		if err != nil || got.RequestID != e.RequestID || !bytes.Equal(got.RequestBody, e.RequestBody) || !got.At.Equal(e.At) {
+			t.Fatalf("big batch entry %d by id: %+v, %v", i, got, err)
+		}
+	}
+	newest := bigAll[0]
 
 	// Pruning: by count in one tenant leaves the others alone.
 	n, err := s.PruneLog(ctx, "big", time.Time{}, 100)
@@ -168,6 +182,15 @@ func testProvLog(t *testing.T, s store.Store, _ *env) {
 	if len(left) != 100 || left[len(left)-1].RequestID != "req-450" {
 		t.Fatalf("after prune by count: %d left, oldest %s", len(left), left[len(left)-1].RequestID)
 	}
+	// Pruning keeps the ids of what stays.
+	if left[0].ID != newest.ID || left[0].RequestID != newest.RequestID {
+		t.Fatalf("after prune the newest is %d %s, was %d %s", left[0].ID, left[0].RequestID, newest.ID, newest.RequestID)
+	}
+	if got, err := s.LogEntry(ctx, "big", left[99].ID); err != nil || got.RequestID != "req-450" || string(got.RequestBody) != `{"userName":"u450"}` {
+		t.Fatalf("kept entry by id after prune: %+v, %v", got, err)
+	}
+	_, err = s.LogEntry(ctx, "big", bigAll[100].ID)
+	wantKind(t, err, scimerr.NotFound)
 	if a, b := len(query(store.LogQuery{Tenant: "default"})), len(query(store.LogQuery{Tenant: "acme"})); a != 6 || b != 1 {
 		t.Fatalf("pruning one tenant touched another: default %d, acme %d", a, b)
 	}
@@ -189,6 +212,36 @@ func testProvLog(t *testing.T, s store.Store, _ *env) {
 			t.Errorf("%s after prune: %q, want %q", tenant, got, want)
 		}
 	}
+	// Large bodies: a batch whose bodies are more than a block holds is
+	// split, and every body comes back byte for byte.
+	var heavy []store.LogEntry
+	for i := range 80 {
+		e := mk(1000+i, "heavy", "PUT", "/scim/v2/Users/x", 200, "token:entra", "x")
+		e.RequestBody = bytes.Repeat([]byte{byte(i)}, 64<<10)
+		e.ResponseBody = []byte(fmt.Sprintf("%d%s", i, bytes.Repeat([]byte("z"), 64<<10)))
+		heavy = append(heavy, e)
+	}
+	if err := s.AppendLog(ctx, heavy); err != nil {
+		t.Fatal(err)
+	}
+	hs := query(store.LogQuery{Tenant: "heavy", Limit: store.MaxLogLimit})
+	if len(hs) != 80 {
+		t.Fatalf("heavy: %d entries", len(hs))
+	}
+	for j, e := range hs {
+		i := 79 - j
+		if !bytes.Equal(e.RequestBody, heavy[i].RequestBody) || !bytes.Equal(e.ResponseBody, heavy[i].ResponseBody) {
+			t.Fatalf("heavy entry %d: bodies differ (%d, %d bytes)", i, len(e.RequestBody), len(e.ResponseBody))
+		}
+	}
+	if got, err := s.LogEntry(ctx, "heavy", hs[0].ID); err != nil || !bytes.Equal(got.ResponseBody, heavy[79].ResponseBody) {
+		t.Fatalf("heavy entry by id: %v", err)
+	}
+	// Time bounds that fall inside a batch.
+	if got := reqIDs(query(store.LogQuery{Tenant: "heavy", Since: t0.Add(1077 * time.Second), Until: t0.Add(1079 * time.Second)})); got != "req-1078 req-1077 " {
+		t.Fatalf("heavy time range: %q", got)
+	}
+
 	// Nothing to prune is not an error.
 	if n, err := s.PruneLog(ctx, "nobody", t0.Add(time.Hour), 1); err != nil || n != 0 {
 		t.Fatalf("prune empty tenant: %d, %v", n, err)
