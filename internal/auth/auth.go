@@ -6,9 +6,11 @@
 // A fast hash is right for 256-bit random secrets (nothing to brute-force);
 // human-chosen passwords get argon2id (password.go).
 //
-// Every bearer token is looked up in the store on every request, without a
-// cache: revoking a token or deleting a client is seen by the next request
-// on every instance sharing the database.
+// A verified bearer token is kept for up to CacheTTL (cache.go) instead of
+// being read from the store on every request: a revocation made through this
+// instance is seen by its next request, one made by another instance sharing
+// the database (or by the CLI) within CacheTTL. Expiry is checked on every
+// request, cached or not.
 package auth
 
 import (
@@ -133,14 +135,28 @@ type Service struct {
 	Audit audit.Recorder
 	Now   func() time.Time
 
+	// CacheSize bounds the verified tokens kept (DefaultCacheSize when 0;
+	// negative: none, every request reads the store). Set it before use.
+	CacheSize int
+
+	cacheOnce sync.Once
+	cache     *tokenCache
+	// epoch is the store's revocation count (store.TokenEpoch); nil when
+	// the store has none, and then nothing is cached: a revocation through
+	// it would go unseen for CacheTTL.
+	epoch func() uint64
+
 	mu      sync.Mutex
-	touched map[string]time.Time
+	touched map[[32]byte]time.Time
 }
 
 // NewService returns a Service over st. A store that also keeps OAuth
 // tokens or an audit trail (every store.Store does) is used for those.
 func NewService(st store.TokenStore) *Service {
-	s := &Service{Store: st, Now: time.Now, touched: map[string]time.Time{}, Audit: audit.Nop{}}
+	s := &Service{Store: st, Now: time.Now, touched: map[[32]byte]time.Time{}, Audit: audit.Nop{}}
+	if e, ok := st.(store.TokenEpoch); ok {
+		s.epoch = e.TokenEpoch
+	}
 	if o, ok := st.(store.OAuthTokenStore); ok {
 		s.OAuth = o
 	}
@@ -214,68 +230,129 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*Principal, 
 	if secret == "" || len(secret) > 512 {
 		return nil, errBadToken
 	}
-	if strings.HasPrefix(secret, AccessPrefix) && s.OAuth != nil {
-		return s.authenticateAccess(ctx, secret)
+	h := sha256.Sum256([]byte(secret))
+	now := s.Now()
+	c := s.tokenCache()
+	var epoch uint64
+	if c != nil {
+		epoch = s.epoch()
+		if e := c.get(h, now, epoch); e != nil {
+			if e.expires.IsZero() || now.Before(e.expires) {
+				if e.named {
+					s.touch(ctx, h, now)
+				}
+				p := e.p
+				return &p, nil
+			}
+			// Expired since it was read: the store path says so, with
+			// what the audit trail needs.
+			c.drop(h)
+		}
 	}
-	h := Hash(secret)
-	t, err := s.Store.TokenByHash(ctx, h)
+	var (
+		p   *Principal
+		e   *cached
+		err error
+	)
+	if strings.HasPrefix(secret, AccessPrefix) && s.OAuth != nil {
+		p, e, err = s.authenticateAccess(ctx, h, now)
+	} else {
+		p, e, err = s.authenticateNamed(ctx, h, now)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
+		e.p, e.read, e.epoch = *p, now, epoch
+		c.put(h, e)
+	}
+	return p, nil
+}
+
+// tokenCache returns the cache of verified tokens, or nil when there is none.
+func (s *Service) tokenCache() *tokenCache {
+	if s.epoch == nil || s.CacheSize < 0 {
+		return nil
+	}
+	s.cacheOnce.Do(func() {
+		n := s.CacheSize
+		if n == 0 {
+			n = DefaultCacheSize
+		}
+		s.cache = &tokenCache{max: n}
+	})
+	return s.cache
+}
+
+// authenticateNamed checks a named SCIM token by the hash of its secret and
+// returns what the cache keeps of it.
+func (s *Service) authenticateNamed(ctx context.Context, h [32]byte, now time.Time) (*Principal, *cached, error) {
+	t, err := s.Store.TokenByHash(ctx, h[:])
 	if err != nil {
 		if scimerr.KindOf(err) == scimerr.NotFound {
-			return nil, errBadToken
+			return nil, nil, errBadToken
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	// The lookup was by hash; comparing again costs nothing and keeps the
 	// check honest if the store ever matches loosely.
-	if subtle.ConstantTimeCompare(t.Hash, h) != 1 {
-		return nil, errBadToken
+	if subtle.ConstantTimeCompare(t.Hash, h[:]) != 1 {
+		return nil, nil, errBadToken
 	}
-	now := s.Now()
 	if t.Revoked != nil {
-		return nil, refuse(t.Tenant, "token:"+t.Name, "revoked", "the bearer token has been revoked")
+		return nil, nil, refuse(t.Tenant, "token:"+t.Name, "revoked", "the bearer token has been revoked")
 	}
-	if t.Expires != nil && !now.Before(*t.Expires) {
-		return nil, refuse(t.Tenant, "token:"+t.Name, "expired", "the bearer token has expired")
+	e := &cached{named: true}
+	if t.Expires != nil {
+		if !now.Before(*t.Expires) {
+			return nil, nil, refuse(t.Tenant, "token:"+t.Name, "expired", "the bearer token has expired")
+		}
+		e.expires = *t.Expires
 	}
 	s.touch(ctx, h, now)
-	return &Principal{Tenant: t.Tenant, TokenName: t.Name, Scopes: t.Scopes}, nil
+	return &Principal{Tenant: t.Tenant, TokenName: t.Name, Scopes: t.Scopes}, e, nil
 }
+
+// maxTouched bounds the last-use throttle's memory; past it the throttle
+// starts afresh (each token then records one use early).
+const maxTouched = 4096
 
 // touch records last use at most once a minute per token, so that reads do
 // not turn into writes.
-func (s *Service) touch(ctx context.Context, h []byte, now time.Time) {
-	key := string(h)
+func (s *Service) touch(ctx context.Context, h [32]byte, now time.Time) {
 	s.mu.Lock()
-	last, ok := s.touched[key]
+	last, ok := s.touched[h]
 	if ok && now.Sub(last) < time.Minute {
 		s.mu.Unlock()
 		return
 	}
-	s.touched[key] = now
+	if len(s.touched) >= maxTouched {
+		clear(s.touched)
+	}
+	s.touched[h] = now
 	s.mu.Unlock()
-	_ = s.Store.TouchToken(context.WithoutCancel(ctx), h, now)
+	_ = s.Store.TouchToken(context.WithoutCancel(ctx), h[:], now)
 }
 
-// authenticateAccess checks an OAuth access token.
-func (s *Service) authenticateAccess(ctx context.Context, secret string) (*Principal, error) {
-	h := Hash(secret)
-	t, err := s.OAuth.OAuthToken(ctx, h)
+// authenticateAccess checks an OAuth access token by the hash of its secret.
+func (s *Service) authenticateAccess(ctx context.Context, h [32]byte, now time.Time) (*Principal, *cached, error) {
+	t, err := s.OAuth.OAuthToken(ctx, h[:])
 	if err != nil {
 		if scimerr.KindOf(err) == scimerr.NotFound {
-			return nil, errBadToken
+			return nil, nil, errBadToken
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	p := &Principal{Tenant: t.Tenant, TokenName: "oauth:" + t.ClientName, Scopes: t.Scopes, ClientID: t.ClientID, Account: t.Subject}
-	if subtle.ConstantTimeCompare(t.Hash, h) != 1 || t.Kind != store.KindAccess {
+	if subtle.ConstantTimeCompare(t.Hash, h[:]) != 1 || t.Kind != store.KindAccess {
 		// A refresh token is not a bearer token.
-		return nil, errBadToken
+		return nil, nil, errBadToken
 	}
 	if t.Revoked != nil {
-		return nil, refuse(t.Tenant, p.Actor(), "revoked", "the access token has been revoked")
+		return nil, nil, refuse(t.Tenant, p.Actor(), "revoked", "the access token has been revoked")
 	}
-	if !s.Now().Before(t.Expires) {
-		return nil, refuse(t.Tenant, p.Actor(), "expired", "the access token has expired")
+	if !now.Before(t.Expires) {
+		return nil, nil, refuse(t.Tenant, p.Actor(), "expired", "the access token has expired")
 	}
-	return p, nil
+	return p, &cached{expires: t.Expires}, nil
 }

@@ -242,6 +242,15 @@ type TokenStore interface {
 	CountTokens(ctx context.Context) (int, error)
 }
 
+// TokenEpoch is implemented by a store that counts the revocations made
+// through it: of a named token, of OAuth tokens, and the changes to clients
+// and service accounts that revoke theirs. A cache of verified tokens (auth)
+// drops every entry read before the count last moved, so a revocation made
+// through the same store is seen by the next request.
+type TokenEpoch interface {
+	TokenEpoch() uint64
+}
+
 // TenantStore keeps tenants.
 type TenantStore interface {
 	CreateTenant(ctx context.Context, name string, at time.Time) error

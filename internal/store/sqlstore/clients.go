@@ -92,6 +92,7 @@ func (db *DB) ListClients(ctx context.Context, tenant string) ([]*store.OAuthCli
 
 // SetClientCredential replaces a client's secret hash and key.
 func (db *DB) SetClientCredential(ctx context.Context, id string, secretHash []byte, publicKey string, at time.Time, revokeTokens bool) error {
+	defer db.revoked()
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, db.q(`UPDATE oauth_clients SET secret_hash = $1, public_key = $2, secret_changed = $3 WHERE id = $4`),
 			secretHash, publicKey, micros(at), id)
@@ -110,6 +111,7 @@ func (db *DB) SetClientCredential(ctx context.Context, id string, secretHash []b
 
 // DeleteClient removes a client and revokes its tokens.
 func (db *DB) DeleteClient(ctx context.Context, id string, at time.Time) error {
+	defer db.revoked()
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM oauth_clients WHERE id = $1`), id)
 		if err != nil {
@@ -189,6 +191,7 @@ func (db *DB) revokeSubject(ctx context.Context, tx *sql.Tx, tenant, name string
 
 // SetServicePassword replaces the password hash and revokes the account's tokens.
 func (db *DB) SetServicePassword(ctx context.Context, tenant, name, hash string, at time.Time) error {
+	defer db.revoked()
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, db.q(`UPDATE service_accounts SET password_hash = $1, password_changed = $2 WHERE tenant = $3 AND name = $4`), hash, micros(at), tenant, name)
 		if err != nil {
@@ -203,6 +206,7 @@ func (db *DB) SetServicePassword(ctx context.Context, tenant, name, hash string,
 
 // DeleteServiceAccount removes an account and revokes its tokens.
 func (db *DB) DeleteServiceAccount(ctx context.Context, tenant, name string, at time.Time) error {
+	defer db.revoked()
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM service_accounts WHERE tenant = $1 AND name = $2`), tenant, name)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pamscim/pamscim/internal/filter"
@@ -76,7 +77,19 @@ type DB struct {
 	guard store.Guard
 	// group commits concurrent writes together (nil: each alone).
 	group *committer
+	// epoch counts token revocations (store.TokenEpoch).
+	epoch atomic.Uint64
 }
+
+var _ store.TokenEpoch = (*DB)(nil)
+
+// TokenEpoch returns the number of revocations made through db.
+func (db *DB) TokenEpoch() uint64 { return db.epoch.Load() }
+
+// revoked moves the token epoch. Callers defer it, so it moves after the
+// revoking transaction has committed (or failed): a cache that read the
+// epoch before reading a token then sees the move.
+func (db *DB) revoked() { db.epoch.Add(1) }
 
 var _ store.Store = (*DB)(nil)
 

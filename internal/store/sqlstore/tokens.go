@@ -95,6 +95,7 @@ func (db *DB) ListTokens(ctx context.Context, tenant string) ([]*store.Token, er
 
 // RevokeToken revokes the live token with the given name.
 func (db *DB) RevokeToken(ctx context.Context, tenant, name string, at time.Time) error {
+	defer db.revoked()
 	res, err := db.wdb.ExecContext(ctx, db.q(`UPDATE tokens SET revoked = $1 WHERE tenant = $2 AND name = $3 AND revoked IS NULL`), micros(at), tenant, name)
 	if err != nil {
 		return err
