@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"testing"
 	"time"
@@ -114,6 +115,27 @@ func FuzzParseMeta(f *testing.F) {
 				t.Fatalf("entry out of bounds: %+v (size %d)", be, size)
 			}
 			last = be.pos
+		}
+	})
+}
+
+// FuzzMetaVarint: the reader's varints are encoding/binary's, on strings.
+func FuzzMetaVarint(f *testing.F) {
+	for _, v := range []uint64{0, 1, 127, 128, 1 << 35, 1<<64 - 1} {
+		f.Add(binary.AppendUvarint(nil, v))
+	}
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want, n := binary.Uvarint(b)
+		r := metaReader{s: string(b)}
+		got := r.uvarint()
+		if (n <= 0) != (r.err != nil) || (n > 0 && (got != want || len(r.s) != len(b)-n)) {
+			t.Fatalf("%x: got %d (err %v, %d left), binary.Uvarint %d, %d", b, got, r.err, len(r.s), want, n)
+		}
+		wantS, ns := binary.Varint(b)
+		r = metaReader{s: string(b)}
+		if gotS := r.varint(); ns > 0 && gotS != wantS {
+			t.Fatalf("%x: varint %d, want %d", b, gotS, wantS)
 		}
 	})
 }
