@@ -77,6 +77,11 @@ const (
 	DefaultMaxAge      = 12 * time.Hour
 )
 
+// MinIdleTimeout is the shortest idle expiry: a session's activity is
+// written at most once a minute, so a shorter one would end sessions in
+// use.
+const MinIdleTimeout = time.Minute
+
 // SecurityHeaders are set on every console response.
 var SecurityHeaders = map[string]string{
 	"Content-Security-Policy":      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -96,9 +101,11 @@ type Config struct {
 	BaseURL string
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
-	// IdleTimeout ends a session after this long without a request.
+	// IdleTimeout ends a session after this long without a request
+	// (0: DefaultIdleTimeout; at least MinIdleTimeout, at most MaxAge).
 	IdleTimeout time.Duration
-	// MaxAge ends a session this long after sign-in, whatever its activity.
+	// MaxAge ends a session this long after sign-in, whatever its activity
+	// (0: DefaultMaxAge).
 	MaxAge time.Duration
 	// Failures sets the sign-in throttle (per source address and, as
 	// "user", per administrator name).
@@ -131,11 +138,14 @@ func New(st store.Store, reg *schema.Registry, cfg Config, log *slog.Logger) (*C
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.IdleTimeout <= 0 {
+	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
-	if cfg.MaxAge <= 0 {
+	if cfg.MaxAge == 0 {
 		cfg.MaxAge = DefaultMaxAge
+	}
+	if cfg.IdleTimeout < MinIdleTimeout || cfg.MaxAge < cfg.IdleTimeout {
+		return nil, fmt.Errorf("console sessions: the idle expiry (%s) must be at least %s and at most the absolute expiry (%s)", cfg.IdleTimeout, MinIdleTimeout, cfg.MaxAge)
 	}
 	// Events recorded by the oauth and auth services on the console's
 	// behalf get the request's source address from the context.
@@ -185,7 +195,8 @@ func securityHeaders(h http.Handler) http.Handler {
 func (c *Console) routes() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
+	// One segment: the files, never a listing of the directory.
+	mux.Handle("GET /admin/static/{file}", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /admin/login", c.loginPage)
 	mux.HandleFunc("POST /admin/login", c.login)
 	mux.Handle("POST /admin/logout", c.authed(c.logout))
@@ -200,9 +211,12 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("POST "+t+"/clients/{id}/rotate", c.scoped(c.rotateClient))
 	mux.Handle("POST "+t+"/clients/{id}/lifetimes", c.scoped(c.setLifetimes))
 	mux.Handle("POST "+t+"/clients/{id}/delete", c.scoped(c.deleteClient))
+	mux.Handle("POST "+t+"/clients/{id}/refresh-token", c.scoped(c.issueRefreshToken))
 	mux.Handle("GET "+t+"/tokens", c.scoped(c.tokensPage))
 	mux.Handle("POST "+t+"/tokens", c.scoped(c.createToken))
-	mux.Handle("POST "+t+"/tokens/{name}/revoke", c.scoped(c.revokeToken))
+	// The token's name is a form field, not a path segment: a name such as
+	// ".." would be resolved away by the browser before it was sent.
+	mux.Handle("POST "+t+"/tokens/revoke", c.scoped(c.revokeToken))
 	mux.Handle("GET "+t+"/log", c.scoped(c.logPage))
 	mux.Handle("GET "+t+"/log/{id}", c.scoped(c.logEntryPage))
 	mux.Handle("GET "+t+"/audit", c.scoped(c.auditPage))
@@ -300,7 +314,7 @@ func (c *Console) authed(h handlerFunc) http.Handler {
 			return
 		}
 		if s == nil {
-			if r.Method == http.MethodGet {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				c.setCookie(w, r, "", -1)
 				http.Redirect(w, r, Prefix+"login", http.StatusSeeOther)
 				return
@@ -437,9 +451,15 @@ func (c *Console) internal(w http.ResponseWriter, r *http.Request, err error) {
 	c.fail(w, r, http.StatusInternalServerError, "Something went wrong on the server; the error is in its log.")
 }
 
-// fail renders an error page.
+// fail renders an error page: with the console's navigation for a
+// signed-in administrator, so that a wrong link is not a dead end.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	c.render(w, r, status, "error", &page{Title: http.StatusText(status), Error: msg})
+	if s, err := c.loadSession(r); err == nil && s != nil {
+		s.hasFlash = false // a waiting secret stays for the page it belongs to
+		c.show(w, r, s, status, "error", "", http.StatusText(status), msg, "")
+		return
+	}
+	c.render(w, r, status, "error", &page{Title: http.StatusText(status), Data: msg})
 }
 
 // errorText is what the console says about a failed action.

@@ -197,13 +197,15 @@ func TestAuthRequired(t *testing.T) {
 		{"GET", "/admin/switch?tenant=acme"},
 		{"POST", "/admin/t/default/clients"},
 		{"POST", "/admin/t/default/tokens"},
-		{"POST", "/admin/t/default/tokens/x/revoke"},
+		{"POST", "/admin/t/default/tokens/revoke"},
+		{"POST", "/admin/t/default/clients/x/refresh-token"},
+		{"HEAD", "/admin/t/default/clients"},
 		{"POST", "/admin/tenants"},
 		{"POST", "/admin/logout"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			r := b.do(tc.method, tc.path, url.Values{"name": {"x"}, "csrf": {"x"}}, nil)
-			if tc.method == "GET" {
+			if tc.method == "GET" || tc.method == "HEAD" {
 				wantStatus(t, tc.path, r, http.StatusSeeOther)
 				if r.header.Get("Location") != "/admin/login" {
 					t.Fatalf("redirect to %q", r.header.Get("Location"))
@@ -237,6 +239,8 @@ func TestSecurityHeaders(t *testing.T) {
 		{"redirect", anon, "/admin/"},
 		{"stylesheet", anon, "/admin/static/style.css"},
 		{"not found", anon, "/admin/nope"},
+		{"no static listing", anon, "/admin/static/"},
+		{"not found, signed in", in, "/admin/t/default/log/999999"},
 		{"dashboard", in, "/admin/t/default/"},
 		{"clients", in, "/admin/t/default/clients"},
 		{"tokens", in, "/admin/t/default/tokens"},
@@ -503,14 +507,16 @@ func TestCrossTenant(t *testing.T) {
 		{"GET", "/admin/t/default/audit", nil},
 		{"GET", "/admin/t/nope/", nil},
 		{"POST", "/admin/t/default/tokens", url.Values{"name": {"sneaky"}, "scope_read": {"1"}, "expires": {"30d"}}},
-		{"POST", "/admin/t/default/tokens/default-token/revoke", url.Values{}},
+		{"POST", "/admin/t/default/tokens/revoke", url.Values{"name": {"default-token"}}},
 		{"POST", "/admin/t/default/clients/" + cl.ID + "/delete", url.Values{}},
+		{"POST", "/admin/t/default/clients/" + cl.ID + "/refresh-token", url.Values{}},
 		// Her own tenant's URL with another tenant's objects.
 		{"GET", "/admin/t/acme/log/" + itoa(logID), nil},
 		{"POST", "/admin/t/acme/clients/" + cl.ID + "/delete", url.Values{}},
 		{"POST", "/admin/t/acme/clients/" + cl.ID + "/rotate", url.Values{}},
 		{"POST", "/admin/t/acme/clients/" + cl.ID + "/lifetimes", url.Values{"access_ttl": {"1m"}, "refresh_ttl": {"1h"}}},
-		{"POST", "/admin/t/acme/tokens/default-token/revoke", url.Values{}},
+		{"POST", "/admin/t/acme/clients/" + cl.ID + "/refresh-token", url.Values{}},
+		{"POST", "/admin/t/acme/tokens/revoke", url.Values{"name": {"default-token"}}},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			var r resp
@@ -527,7 +533,10 @@ func TestCrossTenant(t *testing.T) {
 			}
 		})
 	}
-	// Nothing of default's changed.
+	// Nothing of default's changed, and no token was minted for its client.
+	if n, _ := e.st.RevokeClientTokens(ctx, cl.ID, time.Now()); n != 0 {
+		t.Fatalf("%d tokens were issued for default's client", n)
+	}
 	if c2, err := e.st.Client(ctx, cl.ID); err != nil || c2.AccessTTL != cl.AccessTTL || !bytes.Equal(c2.SecretHash, cl.SecretHash) {
 		t.Fatalf("default's client changed: %+v %v", c2, err)
 	}

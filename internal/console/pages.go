@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pamscim/pamscim/internal/auth"
 	"github.com/pamscim/pamscim/internal/oauth"
@@ -58,7 +58,6 @@ func (c *Console) parseTemplates() error {
 		"dur":  fmtDuration,
 		"tp":   tenantPath,
 		"join": strings.Join,
-		"pe":   url.PathEscape,
 		"ms": func(d time.Duration) string {
 			return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
 		},
@@ -282,8 +281,21 @@ func (c *Console) createTenant(w http.ResponseWriter, r *http.Request, s *sessio
 // ---- dashboard ----
 
 type count struct {
-	Name  string
+	Name  string // the endpoint, e.g. ContainerPermissions
+	Label string // its words, e.g. "Container Permissions", which wrap in a narrow box
 	Count int
+}
+
+// words splits a CamelCase endpoint name into its words.
+func words(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if i > 0 && unicode.IsUpper(r) && !unicode.IsUpper(rune(name[i-1])) {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 type dashboardData struct {
@@ -302,7 +314,8 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 			c.internal(w, r, err)
 			return
 		}
-		d.Counts = append(d.Counts, count{strings.TrimPrefix(rt.Endpoint, "/"), p.Total})
+		name := strings.TrimPrefix(rt.Endpoint, "/")
+		d.Counts = append(d.Counts, count{name, words(name), p.Total})
 	}
 	cs, err := c.st.ListClients(ctx, s.tenant)
 	if err != nil {
@@ -333,6 +346,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 type clientRow struct {
 	*store.OAuthClient
 	KeyAuth bool
+	Refresh bool // may use refresh tokens, so the console may mint one
 }
 
 type clientsData struct {
@@ -364,7 +378,7 @@ func (c *Console) showClients(w http.ResponseWriter, r *http.Request, s *session
 	}
 	d := clientsData{Form: f}
 	for _, cl := range cs {
-		d.Clients = append(d.Clients, clientRow{cl, cl.PublicKey != ""})
+		d.Clients = append(d.Clients, clientRow{cl, cl.PublicKey != "", slices.Contains(cl.Grants, oauth.GrantRefresh)})
 	}
 	c.show(w, r, s, status, "clients", "clients", "OAuth clients", d, errMsg)
 }
@@ -487,6 +501,29 @@ func (c *Console) setLifetimes(w http.ResponseWriter, r *http.Request, s *sessio
 	c.showClients(w, r, s, http.StatusBadRequest, defaultClientForm(), "Lifetimes of "+cl.Name+": "+err.Error())
 }
 
+// issueRefreshToken is seed 000's "Generate Refresh Token": a refresh
+// token for the client, shown once, for a connector that is configured
+// with one.
+func (c *Console) issueRefreshToken(w http.ResponseWriter, r *http.Request, s *session) {
+	cl := c.tenantClient(w, r, s)
+	if cl == nil {
+		return
+	}
+	rt, t, err := c.oauth.IssueRefreshToken(r.Context(), cl.ID, s.actor())
+	if err != nil {
+		if scimerr.KindOf(err) == scimerr.InvalidValue {
+			c.showClients(w, r, s, http.StatusBadRequest, defaultClientForm(), "Client "+cl.Name+" may not use refresh tokens: its grants do not include refresh_token. Create a client with the refresh token grant.")
+			return
+		}
+		c.internal(w, r, err)
+		return
+	}
+	c.done(w, r, s, tenantPath(s.tenant, "clients"), &flash{Kind: "refresh", Title: "Refresh token for " + cl.Name, Label: "Refresh token",
+		Secret: rt, ID: cl.ID, Tenant: s.tenant,
+		Message: "Scope " + strings.Join(t.Scopes, " ") + "; it expires " + t.Expires.UTC().Format("2006-01-02 15:04") + " UTC (the client's refresh token lifetime, " + fmtDuration(cl.RefreshTTL) + "). " +
+			"Exchange it at " + oauth.TokenPaths[0] + " with grant_type=refresh_token and the client's ID and secret: each exchange returns an access token and a new refresh token, and this one stops working."})
+}
+
 func (c *Console) deleteClient(w http.ResponseWriter, r *http.Request, s *session) {
 	cl := c.tenantClient(w, r, s)
 	if cl == nil {
@@ -509,6 +546,24 @@ type tokenRow struct {
 type tokensData struct {
 	Tokens []tokenRow
 	Expiry []expiryChoice
+	Form   tokenForm
+}
+
+// tokenForm is the new-token form, filled again after a refusal.
+type tokenForm struct {
+	Name        string
+	Read, Write bool
+	Expires     string
+}
+
+func defaultTokenForm() tokenForm {
+	f := tokenForm{Read: true, Write: true}
+	for _, e := range expiries {
+		if e.Default {
+			f.Expires = e.Value
+		}
+	}
+	return f
 }
 
 type expiryChoice struct {
@@ -520,17 +575,17 @@ type expiryChoice struct {
 var expiries = []expiryChoice{{"30d", "30 days", false}, {"90d", "90 days", true}, {"180d", "180 days", false}, {"365d", "1 year", false}, {"never", "Never", false}}
 
 func (c *Console) tokensPage(w http.ResponseWriter, r *http.Request, s *session) {
-	c.showTokens(w, r, s, http.StatusOK, "")
+	c.showTokens(w, r, s, http.StatusOK, defaultTokenForm(), "")
 }
 
-func (c *Console) showTokens(w http.ResponseWriter, r *http.Request, s *session, status int, errMsg string) {
+func (c *Console) showTokens(w http.ResponseWriter, r *http.Request, s *session, status int, f tokenForm, errMsg string) {
 	ts, err := c.st.ListTokens(r.Context(), s.tenant)
 	if err != nil {
 		c.internal(w, r, err)
 		return
 	}
 	now := c.now()
-	d := tokensData{Expiry: expiries}
+	d := tokensData{Expiry: expiries, Form: f}
 	for _, t := range ts {
 		st := "active"
 		switch {
@@ -545,26 +600,28 @@ func (c *Console) showTokens(w http.ResponseWriter, r *http.Request, s *session,
 }
 
 func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *session) {
-	name := strings.TrimSpace(r.PostForm.Get("name"))
+	f := tokenForm{Name: strings.TrimSpace(r.PostForm.Get("name")), Read: checked(r, "scope_read"), Write: checked(r, "scope_write"), Expires: r.PostForm.Get("expires")}
+	bad := func(status int, msg string) { c.showTokens(w, r, s, status, f, msg) }
+	name := f.Name
 	if name == "" || len(name) > 100 {
-		c.showTokens(w, r, s, http.StatusBadRequest, "Give the token a name of at most 100 characters.")
+		bad(http.StatusBadRequest, "Give the token a name of at most 100 characters.")
 		return
 	}
 	var scopes []string
-	if checked(r, "scope_read") {
+	if f.Read {
 		scopes = append(scopes, auth.ScopeRead)
 	}
-	if checked(r, "scope_write") {
+	if f.Write {
 		scopes = append(scopes, auth.ScopeWrite)
 	}
 	if len(scopes) == 0 {
-		c.showTokens(w, r, s, http.StatusBadRequest, "Choose at least one scope.")
+		bad(http.StatusBadRequest, "Choose at least one scope.")
 		return
 	}
 	var ttl time.Duration
-	exp := r.PostForm.Get("expires")
+	exp := f.Expires
 	if !slices.ContainsFunc(expiries, func(e expiryChoice) bool { return e.Value == exp }) {
-		c.showTokens(w, r, s, http.StatusBadRequest, "Choose an expiry from the list.")
+		bad(http.StatusBadRequest, "Choose an expiry from the list.")
 		return
 	}
 	if exp != "never" {
@@ -573,7 +630,7 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *session
 	secret, t, err := c.tokens.CreateToken(r.Context(), s.tenant, name, scopes, ttl, s.actor())
 	if err != nil {
 		if scimerr.KindOf(err) == scimerr.Uniqueness {
-			c.showTokens(w, r, s, http.StatusConflict, errorText(err))
+			bad(http.StatusConflict, "There is already a live token named "+strconv.Quote(name)+" in this tenant; choose another name, or revoke that one first.")
 			return
 		}
 		c.internal(w, r, err)
@@ -588,10 +645,10 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *session
 }
 
 func (c *Console) revokeToken(w http.ResponseWriter, r *http.Request, s *session) {
-	name := r.PathValue("name")
+	name := r.PostForm.Get("name")
 	if err := c.tokens.RevokeToken(r.Context(), s.tenant, name, s.actor()); err != nil {
 		if scimerr.KindOf(err) == scimerr.NotFound {
-			c.showTokens(w, r, s, http.StatusNotFound, "There is no live token by that name in this tenant.")
+			c.showTokens(w, r, s, http.StatusNotFound, defaultTokenForm(), "There is no live token by that name in this tenant.")
 			return
 		}
 		c.internal(w, r, err)

@@ -133,17 +133,18 @@ func TestActionsAudited(t *testing.T) {
 	b := e.browser()
 	b.signIn("root")
 	base := "/admin/t/default/"
-	b.follow(b.post(base+"clients", url.Values{"name": {"c"}, "scope_read": {"1"}, "grant_client_credentials": {"1"}, "access_ttl": {"15m"}, "refresh_ttl": {"30d"}}))
+	b.follow(b.post(base+"clients", url.Values{"name": {"c"}, "scope_read": {"1"}, "grant_client_credentials": {"1"}, "grant_refresh_token": {"1"}, "access_ttl": {"15m"}, "refresh_ttl": {"30d"}}))
 	cs, _ := e.st.ListClients(ctx, "default")
 	id := cs[0].ID
 	b.follow(b.post(base+"clients/"+id+"/lifetimes", url.Values{"access_ttl": {"5m"}, "refresh_ttl": {"7d"}}))
 	if c, _ := e.st.Client(ctx, id); c.AccessTTL != 5*time.Minute || c.RefreshTTL != 7*24*time.Hour {
 		t.Fatalf("lifetimes: %v %v", c.AccessTTL, c.RefreshTTL)
 	}
+	b.follow(b.post(base+"clients/"+id+"/refresh-token", nil))
 	b.follow(b.post(base+"clients/"+id+"/rotate", nil))
 	b.follow(b.post(base+"clients/"+id+"/delete", nil))
 	b.follow(b.post(base+"tokens", url.Values{"name": {"t"}, "scope_write": {"1"}, "expires": {"never"}}))
-	b.follow(b.post(base+"tokens/t/revoke", nil))
+	b.follow(b.post(base+"tokens/revoke", url.Values{"name": {"t"}}))
 	b.follow(b.post("/admin/tenants", url.Values{"name": {"globex"}}))
 	b.post("/admin/logout", nil)
 
@@ -274,7 +275,9 @@ func TestMalformedForms(t *testing.T) {
 		{"token without name", "/admin/t/default/tokens", url.Values{"scope_read": {"1"}, "expires": {"30d"}}, http.StatusBadRequest},
 		{"token with unlisted expiry", "/admin/t/default/tokens", url.Values{"name": {"x"}, "scope_read": {"1"}, "expires": {"1m"}}, http.StatusBadRequest},
 		{"token without scope", "/admin/t/default/tokens", url.Values{"name": {"x"}, "expires": {"30d"}}, http.StatusBadRequest},
-		{"revoke unknown token", "/admin/t/default/tokens/nope/revoke", url.Values{}, http.StatusNotFound},
+		{"revoke unknown token", "/admin/t/default/tokens/revoke", url.Values{"name": {"nope"}}, http.StatusNotFound},
+		{"revoke without a name", "/admin/t/default/tokens/revoke", url.Values{}, http.StatusNotFound},
+		{"refresh token of unknown client", clients + "/nope/refresh-token", url.Values{}, http.StatusNotFound},
 		{"rotate unknown client", clients + "/nope/rotate", url.Values{}, http.StatusNotFound},
 		{"lifetimes of unknown client", clients + "/nope/lifetimes", url.Values{"access_ttl": {"5m"}, "refresh_ttl": {"1d"}}, http.StatusNotFound},
 		{"tenant name with a slash", "/admin/tenants", url.Values{"name": {"a/b"}}, http.StatusBadRequest},

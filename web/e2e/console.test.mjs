@@ -28,6 +28,10 @@ if (!haveChromium && process.env.CI === 'true') {
 const skip = haveChromium ? false : `no ${CHROMIUM}: install Debian's chromium package to run the browser tests`;
 
 let work, bin, data, server, base, token, context, page;
+// The OAuth client made in one test and used by the next.
+let client = {};
+// Every console response the browser received, to check their headers.
+const consoleResponses = [];
 
 // startServer runs `pamscim serve` and reads the bound address from its
 // "pamscim listening ... addr=HOST:PORT" log line.
@@ -84,6 +88,9 @@ before(async () => {
   });
   page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(15_000);
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/admin')) consoleResponses.push(r);
+  });
 });
 
 after(async () => {
@@ -143,7 +150,9 @@ test('create an OAuth client and see its secret exactly once', { skip }, async (
   assert.ok(!(await page.content()).includes(secret), 'secret shown again after reload');
   await shot('04-clients');
 
-  // Recycle the secret: a new one, once; the old one stops working.
+  // Recycle the secret: a new one, once; the old one stops working. The
+  // button is behind a confirmation that opens without script.
+  await page.click('table.clients summary:has-text("Recycle secret")');
   await page.click('table.clients button:has-text("Recycle secret")');
   await page.waitForURL(/\/clients$/);
   const rotated = await page.inputValue('#secret');
@@ -164,6 +173,50 @@ test('create an OAuth client and see its secret exactly once', { skip }, async (
   await page.waitForURL(/\/clients$/);
   assert.match(await page.textContent('#flash'), /lifetimes/);
   assert.equal(await row.locator('input[name=access_ttl]').inputValue(), '5m');
+  client = { id: clientID, secret: rotated };
+});
+
+async function tokenEndpoint(params) {
+  const res = await fetch(`${base}/scim/oauth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(params),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+test('generate a refresh token for a client: shown once, then it works and rotates', { skip }, async () => {
+  assert.ok(client.id, 'the client of the previous test');
+  const row = page.locator('table.clients tbody tr', { hasText: 'SailPoint IdentityIQ' });
+  await row.locator('button:has-text("Generate refresh token")').click();
+  await page.waitForURL(/\/clients$/);
+  const refresh = await page.inputValue('#secret');
+  assert.match(refresh, /^pamscim_rt_[A-Za-z0-9_-]{43}$/);
+  assert.equal((await page.textContent('#client-id')).trim(), client.id);
+  const flash = await page.textContent('#flash');
+  assert.match(flash, /Refresh token for SailPoint IdentityIQ/);
+  assert.match(flash, /60d/, "the client's refresh token lifetime");
+  assert.match(flash, /scim:read scim:write/);
+  await shot('11-refresh-token');
+
+  // Shown once: gone on reload.
+  await page.reload();
+  assert.equal(await page.locator('#secret').count(), 0);
+  assert.ok(!(await page.content()).includes(refresh), 'refresh token shown again after reload');
+
+  // It works at the token endpoint with the client's credentials: an access
+  // token with the client's lifetime (5m, set above) and a new refresh token.
+  const ok = await tokenEndpoint({ grant_type: 'refresh_token', refresh_token: refresh, client_id: client.id, client_secret: client.secret });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.equal(ok.body.expires_in, 300);
+  assert.match(ok.body.refresh_token, /^pamscim_rt_/);
+  assert.notEqual(ok.body.refresh_token, refresh, 'the refresh token rotates');
+  const users = await fetch(`${base}/scim/v2/Users`, { headers: { Authorization: `Bearer ${ok.body.access_token}` } });
+  assert.equal(users.status, 200);
+  // Rotated: the generated token is spent.
+  const again = await tokenEndpoint({ grant_type: 'refresh_token', refresh_token: refresh, client_id: client.id, client_secret: client.secret });
+  assert.equal(again.status, 400);
+  assert.equal(again.body.error, 'invalid_grant');
 });
 
 test('create a SCIM token and revoke it', { skip }, async () => {
@@ -186,7 +239,8 @@ test('create a SCIM token and revoke it', { skip }, async () => {
   assert.match(await row.textContent(), /active/);
   assert.doesNotMatch(await row.locator('td').nth(4).textContent(), /^-$/, 'last use recorded');
 
-  await row.locator('button:has-text("Revoke")').click();
+  await row.locator('summary:has-text("Revoke")').click();
+  await row.locator('button:has-text("Revoke token")').click();
   await page.waitForURL(/\/tokens$/);
   assert.match(await page.locator('table.tokens tbody tr', { hasText: 'okta-prod' }).textContent(), /revoked/);
   await shot('06-tokens');
@@ -238,11 +292,11 @@ test('dashboard, audit trail and tenants', { skip }, async () => {
   await page.click('nav.tabs >> text=Audit trail');
   await page.waitForURL(/\/audit$/);
   const trail = await page.textContent('table.audit');
-  for (const ev of ['admin.signin', 'client.created', 'client.rotated', 'client.lifetimes', 'token.issued', 'token.revoked']) {
+  for (const ev of ['admin.signin', 'client.created', 'client.rotated', 'client.lifetimes', 'token.issued', 'token.refreshed', 'token.reused', 'token.revoked']) {
     assert.match(trail, new RegExp(ev.replace('.', '\\.')), `audit has ${ev}`);
   }
   assert.match(trail, /admin:alice/);
-  assert.doesNotMatch(await page.content(), /pamscim_(cs|pat)_[A-Za-z0-9]/, 'a secret in the audit trail');
+  assert.doesNotMatch(await page.content(), /pamscim_(cs|pat|rt|at)_[A-Za-z0-9]/, 'a secret in the audit trail');
   await shot('09-audit');
 
   await page.click('nav.tabs >> text=Tenants');
@@ -254,6 +308,19 @@ test('dashboard, audit trail and tenants', { skip }, async () => {
   await page.selectOption('#tenant-switch', 'acme');
   await page.click('form.switch button');
   await page.waitForURL(/\/admin\/t\/acme\/$/);
+
+  // A wrong link while signed in: an error page that keeps the navigation.
+  await page.goto(`${base}/admin/t/acme/log/999999999`);
+  assert.match(await page.textContent('main'), /There is no such log entry/);
+  assert.equal(await page.locator('nav.tabs').count(), 1);
+
+  // Every console response so far carried the CSP and frame denial.
+  assert.ok(consoleResponses.length > 20, `${consoleResponses.length} console responses`);
+  for (const r of consoleResponses) {
+    const h = await r.allHeaders();
+    assert.match(h['content-security-policy'] || '', /default-src 'none'.*frame-ancestors 'none'/, r.url());
+    assert.equal(h['x-frame-options'], 'DENY', r.url());
+  }
 
   // Sign out: the session is gone, pages ask to sign in again.
   await page.click('button:has-text("Sign out")');
