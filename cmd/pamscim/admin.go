@@ -7,11 +7,18 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/pamscim/pamscim/internal/app"
 	"github.com/pamscim/pamscim/internal/console"
 	"github.com/pamscim/pamscim/internal/store"
 )
+
+// consoleFlags are serve's web console settings.
+func consoleFlags(fs *pflag.FlagSet, c *app.Config) {
+	fs.DurationVar(&c.AdminSessionIdle, "admin-session-idle", console.DefaultIdleTimeout, "a console session ends after this long without a request; at least 1m, at most --admin-session-lifetime (0: the default) (env PAMSCIM_ADMIN_SESSION_IDLE)")
+	fs.DurationVar(&c.AdminSessionLifetime, "admin-session-lifetime", console.DefaultMaxAge, "a console session ends this long after sign-in, whatever its activity (0: the default) (env PAMSCIM_ADMIN_SESSION_LIFETIME)")
+}
 
 func adminCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "admin", Short: "Manage administrators of the web console (/admin/)"}

@@ -75,3 +75,34 @@ func run2(t *testing.T, args ...string) (string, error) {
 	out, _, err := run(t, args...)
 	return out, err
 }
+
+// TestAdminSessionFlags: serve's console session lifetimes are checked
+// before anything starts, from flags and from the environment alike.
+func TestAdminSessionFlags(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"idle below a minute", []string{"--admin-session-idle", "30s"}, nil, "--admin-session-idle must be at least 1m0s"},
+		{"idle above the lifetime", []string{"--admin-session-idle", "2h", "--admin-session-lifetime", "1h"}, nil, "must not exceed --admin-session-lifetime (1h0m0s)"},
+		{"idle above the default lifetime", []string{"--admin-session-idle", "13h"}, nil, "must not exceed --admin-session-lifetime (12h0m0s)"},
+		{"negative lifetime", []string{"--admin-session-lifetime", "-1h"}, nil, "must not be negative"},
+		{"not a duration", []string{"--admin-session-idle", "soon"}, nil, `invalid argument "soon"`},
+		{"environment", nil, map[string]string{"PAMSCIM_ADMIN_SESSION_IDLE": "3h", "PAMSCIM_ADMIN_SESSION_LIFETIME": "2h"}, "--admin-session-idle (3h0m0s) must not exceed --admin-session-lifetime (2h0m0s)"},
+		{"environment, not a duration", nil, map[string]string{"PAMSCIM_ADMIN_SESSION_LIFETIME": "a day"}, `PAMSCIM_ADMIN_SESSION_LIFETIME: "a day" is not a valid duration`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			_, _, err := run(t, append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, tc.args...)...)
+			var ue usageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want a usage error with %q", err, tc.want)
+			}
+		})
+	}
+}

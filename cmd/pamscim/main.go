@@ -128,6 +128,7 @@ func serveCmd() *cobra.Command {
 	limitFlags(fs, c)
 	securityFlags(fs, c)
 	observeFlags(fs, c) // log.go
+	consoleFlags(fs, c) // admin.go
 	return cmd
 }
 

@@ -46,6 +46,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	Security        // TLS, rate limits, trusted proxies (security.go)
 	Observe         // provisioning log and metrics (observe.go)
+	AdminSessions   // web console session lifetimes (console.go)
 	// Limits: see api.Limits and limits.go.
 	MaxInFlight       int
 	RequestTimeout    time.Duration
@@ -83,6 +84,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateMore()...)
 	errs = append(errs, c.validateSecurity()...)
 	errs = append(errs, c.validateObserve()...)
+	errs = append(errs, c.validateConsole()...)
 	return errors.Join(errs...)
 }
 

@@ -1,14 +1,48 @@
 package app
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pamscim/pamscim/internal/console"
 	"github.com/pamscim/pamscim/internal/schema"
 	"github.com/pamscim/pamscim/internal/store"
 )
+
+// AdminSessions are the web console's session lifetimes (console.Config);
+// zero values mean the console's defaults.
+type AdminSessions struct {
+	// AdminSessionIdle ends a session after this long without a request.
+	AdminSessionIdle time.Duration
+	// AdminSessionLifetime ends a session this long after sign-in,
+	// whatever its activity.
+	AdminSessionLifetime time.Duration
+}
+
+func (c *Config) validateConsole() []error {
+	var errs []error
+	idle, life := c.AdminSessionIdle, c.AdminSessionLifetime
+	if idle < 0 || life < 0 {
+		errs = append(errs, errors.New("--admin-session-idle and --admin-session-lifetime must not be negative"))
+	}
+	if idle == 0 {
+		idle = console.DefaultIdleTimeout
+	}
+	if life == 0 {
+		life = console.DefaultMaxAge
+	}
+	if idle > 0 && idle < console.MinIdleTimeout {
+		errs = append(errs, fmt.Errorf("--admin-session-idle must be at least %s (a session's activity is recorded once a minute)", console.MinIdleTimeout))
+	}
+	if idle > 0 && life > 0 && idle > life {
+		errs = append(errs, fmt.Errorf("--admin-session-idle (%s) must not exceed --admin-session-lifetime (%s)", idle, life))
+	}
+	return errs
+}
 
 // withConsole puts the web console at /admin/ in front of the SCIM API
 // handler. It dispatches on the path prefix alone rather than through a
@@ -16,7 +50,8 @@ import (
 // would redirect paths it finds unclean).
 func (c *Config) withConsole(api http.Handler, st store.Store, reg *schema.Registry, log *slog.Logger) (http.Handler, error) {
 	trusted, _ := c.trustedProxies()
-	con, err := console.New(st, reg, console.Config{BaseURL: c.BaseURL, TrustedProxies: trusted}, log)
+	con, err := console.New(st, reg, console.Config{BaseURL: c.BaseURL, TrustedProxies: trusted,
+		IdleTimeout: c.AdminSessionIdle, MaxAge: c.AdminSessionLifetime}, log)
 	if err != nil {
 		return nil, err
 	}
