@@ -518,10 +518,14 @@ func (c *Console) issueRefreshToken(w http.ResponseWriter, r *http.Request, s *s
 		c.internal(w, r, err)
 		return
 	}
+	authn := "the client's ID and secret"
+	if cl.PublicKey != "" {
+		authn = "the client's signed JWT (private_key_jwt)"
+	}
 	c.done(w, r, s, tenantPath(s.tenant, "clients"), &flash{Kind: "refresh", Title: "Refresh token for " + cl.Name, Label: "Refresh token",
 		Secret: rt, ID: cl.ID, Tenant: s.tenant,
 		Message: "Scope " + strings.Join(t.Scopes, " ") + "; it expires " + t.Expires.UTC().Format("2006-01-02 15:04") + " UTC (the client's refresh token lifetime, " + fmtDuration(cl.RefreshTTL) + "). " +
-			"Exchange it at " + oauth.TokenPaths[0] + " with grant_type=refresh_token and the client's ID and secret: each exchange returns an access token and a new refresh token, and this one stops working."})
+			"Exchange it at " + oauth.TokenPaths[0] + " with grant_type=refresh_token and " + authn + ": each exchange returns an access token and a new refresh token, and this one stops working."})
 }
 
 func (c *Console) deleteClient(w http.ResponseWriter, r *http.Request, s *session) {
