@@ -216,6 +216,11 @@ func TestLogPages(t *testing.T) {
 			}
 		})
 	}
+	// A row's client and resource are links that filter by them, so nobody
+	// has to guess how a client is spelt in the log ("oauth:NAME").
+	if r := b.get("/admin/t/default/log"); !strings.Contains(r.body, `href="/admin/t/default/log?client=okta"`) || !strings.Contains(r.body, `href="/admin/t/default/log?resource=id-e"`) {
+		t.Fatal("the log's client and resource are not filter links")
+	}
 	for _, bad := range []string{"?status=abc", "?status=999", "?before=-1", "?before=x"} {
 		wantStatus(t, bad, b.get("/admin/t/default/log"+bad), http.StatusBadRequest)
 	}
