@@ -84,6 +84,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) error {
 		return tooLarge
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	noteBody(r.Context(), body, err == nil && int64(len(body)) <= max)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

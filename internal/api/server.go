@@ -234,6 +234,7 @@ func (s *Server) wrap(h handlerFunc, scope string) http.Handler {
 // readBody reads the whole request body within the size limit.
 func (s *Server) readBody(r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(r.Body)
+	noteBody(r.Context(), b, err == nil)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
