@@ -116,7 +116,7 @@ func (s *Server) refuseToken(w http.ResponseWriter, r *http.Request, src string,
 	var rf *auth.Refusal
 	if errors.As(err, &rf) {
 		ev.Tenant, ev.Actor = rf.Tenant, rf.Actor
-		noteRefused(r.Context(), rf.Tenant, rf.Actor)
+		noteRefused(r.Context(), rf.Tenant, rf.Client)
 		ev.Detail = rf.Reason + ": " + ev.Detail
 	}
 	if ev.Actor == "" {

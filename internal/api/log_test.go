@@ -152,8 +152,10 @@ func TestProvisioningLogRefusedKnownToken(t *testing.T) {
 	}
 	e.doToken(tok, "GET", "/Users", nil).want(t, 401)
 	waitRecorded(t, rec, 1)
-	es, _ := e.st.QueryLog(ctx, store.LogQuery{Tenant: store.DefaultTenant})
-	if len(es) != 1 || es[0].Status != 401 {
+	// Under the token's name, as its accepted requests are: a search by
+	// client finds why the connector fails.
+	es, _ := e.st.QueryLog(ctx, store.LogQuery{Tenant: store.DefaultTenant, Client: "old"})
+	if len(es) != 1 || es[0].Status != 401 || es[0].Client != "old" {
 		t.Fatalf("log: %+v", es)
 	}
 }

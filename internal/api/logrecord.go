@@ -73,11 +73,12 @@ func noteCaller(ctx context.Context, p *auth.Principal) {
 }
 
 // noteRefused records the tenant and name of a token that was refused but
-// is known (expired, revoked), so that its tenant's log shows the 401.
-func noteRefused(ctx context.Context, tenant, actor string) {
+// is known (expired, revoked), so that its tenant's log shows the 401 under
+// the name its accepted requests have.
+func noteRefused(ctx context.Context, tenant, client string) {
 	if i := infoOf(ctx); i != nil && tenant != "" {
 		i.mu.Lock()
-		i.tenant, i.client = tenant, actor
+		i.tenant, i.client = tenant, client
 		i.mu.Unlock()
 	}
 }

@@ -204,6 +204,10 @@ func (s *Service) RevokeToken(ctx context.Context, tenant, name, by string) erro
 type Refusal struct {
 	Tenant string // "" when the token is unknown
 	Actor  string
+	// Client names the credential as the provisioning log does for its
+	// accepted requests (Principal.TokenName), so that a search by client
+	// finds its refusals too.
+	Client string
 	Reason string
 	err    *scimerr.Error
 }
@@ -211,11 +215,11 @@ type Refusal struct {
 func (r *Refusal) Error() string { return r.err.Error() }
 func (r *Refusal) Unwrap() error { return r.err }
 
-func refuse(tenant, actor, reason, detail string) *Refusal {
-	return &Refusal{Tenant: tenant, Actor: actor, Reason: reason, err: scimerr.New(scimerr.Unauthorized, "%s", detail)}
+func refuse(tenant, actor, client, reason, detail string) *Refusal {
+	return &Refusal{Tenant: tenant, Actor: actor, Client: client, Reason: reason, err: scimerr.New(scimerr.Unauthorized, "%s", detail)}
 }
 
-var errBadToken = refuse("", "", "unknown token", "the bearer token is not valid")
+var errBadToken = refuse("", "", "", "unknown token", "the bearer token is not valid")
 
 // ErrNoToken is the refusal of a request without a bearer token.
 var ErrNoToken = scimerr.New(scimerr.Unauthorized, "an Authorization: Bearer token is required")
@@ -300,12 +304,12 @@ func (s *Service) authenticateNamed(ctx context.Context, h [32]byte, now time.Ti
 		return nil, nil, errBadToken
 	}
 	if t.Revoked != nil {
-		return nil, nil, refuse(t.Tenant, "token:"+t.Name, "revoked", "the bearer token has been revoked")
+		return nil, nil, refuse(t.Tenant, "token:"+t.Name, t.Name, "revoked", "the bearer token has been revoked")
 	}
 	e := &cached{named: true}
 	if t.Expires != nil {
 		if !now.Before(*t.Expires) {
-			return nil, nil, refuse(t.Tenant, "token:"+t.Name, "expired", "the bearer token has expired")
+			return nil, nil, refuse(t.Tenant, "token:"+t.Name, t.Name, "expired", "the bearer token has expired")
 		}
 		e.expires = *t.Expires
 	}
@@ -349,10 +353,10 @@ func (s *Service) authenticateAccess(ctx context.Context, h [32]byte, now time.T
 		return nil, nil, errBadToken
 	}
 	if t.Revoked != nil {
-		return nil, nil, refuse(t.Tenant, p.Actor(), "revoked", "the access token has been revoked")
+		return nil, nil, refuse(t.Tenant, p.Actor(), p.TokenName, "revoked", "the access token has been revoked")
 	}
 	if !now.Before(t.Expires) {
-		return nil, nil, refuse(t.Tenant, p.Actor(), "expired", "the access token has expired")
+		return nil, nil, refuse(t.Tenant, p.Actor(), p.TokenName, "expired", "the access token has expired")
 	}
 	return p, &cached{expires: t.Expires}, nil
 }
