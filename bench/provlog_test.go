@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"sync"
@@ -109,9 +110,15 @@ func BenchmarkProvLogOverhead(b *testing.B) {
 		clients = n
 	}
 	dir := b.TempDir()
-	servers := map[string]*provlogServer{
-		"off": newProvlogServer(b, filepath.Join(dir, "off"), users, false),
-		"on":  newProvlogServer(b, filepath.Join(dir, "on"), users, true),
+	servers := map[string]*provlogServer{}
+	// Each server's goroutines (its listener's, and so every connection's;
+	// the store's and the recorder's) and its clients carry a profiler
+	// label, so that a -cpuprofile tells the two apart:
+	// go tool pprof -tagfocus server=on …
+	for _, mode := range []string{"off", "on"} {
+		pprof.Do(context.Background(), pprof.Labels("server", mode), func(context.Context) {
+			servers[mode] = newProvlogServer(b, filepath.Join(dir, mode), users, mode == "on")
+		})
 	}
 	defer servers["off"].close()
 	defer servers["on"].close()
@@ -139,6 +146,7 @@ func BenchmarkProvLogOverhead(b *testing.B) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("server", mode)))
 				local := make([]time.Duration, 0, round/8+1)
 				for left.Add(-1) >= 0 {
 					body := mustJSON(entraUser(fmt.Sprintf("plog%09d-%s", seq.Add(1), uuid.NewString()[:8])))
