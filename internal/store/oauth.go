@@ -24,6 +24,13 @@ type OAuthClient struct {
 	SecretChanged time.Time
 	LastUsed      *time.Time
 	CreatedBy     string
+
+	// RefreshTokenAlone lets the client's refresh tokens be exchanged at
+	// the token endpoint without the client's authentication: a connector
+	// set up with a refresh token and no secret (seed 000). Off by default,
+	// since it makes each of the client's refresh tokens a credential on
+	// its own.
+	RefreshTokenAlone bool
 }
 
 // ServiceAccount is a username and password for the OAuth password grant
@@ -60,8 +67,11 @@ type OAuthToken struct {
 	Used     *time.Time // refresh tokens: when it was exchanged for the next
 	Revoked  *time.Time
 
-	// ClientName is read with the token (the client's current name).
-	ClientName string
+	// ClientName and ClientRefreshTokenAlone are read with the token (the
+	// client's current name and setting), so that the token endpoint can
+	// answer a request without client authentication after one read.
+	ClientName              string
+	ClientRefreshTokenAlone bool
 }
 
 // ClientStore keeps OAuth clients and service accounts.
@@ -77,6 +87,9 @@ type ClientStore interface {
 	// When revokeTokens is set, every live token of the client is revoked in
 	// the same transaction.
 	SetClientCredential(ctx context.Context, id string, secretHash []byte, publicKey string, at time.Time, revokeTokens bool) error
+	// SetClientRefreshTokenAlone turns the client's RefreshTokenAlone
+	// setting on or off; NotFound if there is no such client.
+	SetClientRefreshTokenAlone(ctx context.Context, id string, on bool) error
 	// DeleteClient removes a client and revokes every token it holds, in one
 	// transaction.
 	DeleteClient(ctx context.Context, id string, at time.Time) error

@@ -28,10 +28,10 @@ func (db *DB) CreateClient(ctx context.Context, c *store.OAuthClient) error {
 	if err := db.needTenant(ctx, c.Tenant); err != nil {
 		return err
 	}
-	_, err := db.wdb.ExecContext(ctx, db.q(`INSERT INTO oauth_clients (id, tenant, name, secret_hash, public_key, scopes, grants, access_ttl, refresh_ttl, created, secret_changed, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`),
+	_, err := db.wdb.ExecContext(ctx, db.q(`INSERT INTO oauth_clients (id, tenant, name, secret_hash, public_key, scopes, grants, access_ttl, refresh_ttl, created, secret_changed, created_by, refresh_token_alone)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`),
 		c.ID, c.Tenant, c.Name, c.SecretHash, c.PublicKey, strings.Join(c.Scopes, " "), strings.Join(c.Grants, " "),
-		int64(c.AccessTTL/time.Second), int64(c.RefreshTTL/time.Second), micros(c.Created), micros(c.SecretChanged), c.CreatedBy)
+		int64(c.AccessTTL/time.Second), int64(c.RefreshTTL/time.Second), micros(c.Created), micros(c.SecretChanged), c.CreatedBy, c.RefreshTokenAlone)
 	if err != nil {
 		if db.f.IsUnique(err) {
 			return scimerr.New(scimerr.Uniqueness, "a client named %q already exists in tenant %q", c.Name, c.Tenant)
@@ -41,7 +41,7 @@ func (db *DB) CreateClient(ctx context.Context, c *store.OAuthClient) error {
 	return nil
 }
 
-const clientCols = `id, tenant, name, secret_hash, public_key, scopes, grants, access_ttl, refresh_ttl, created, secret_changed, last_used, created_by`
+const clientCols = `id, tenant, name, secret_hash, public_key, scopes, grants, access_ttl, refresh_ttl, created, secret_changed, last_used, created_by, refresh_token_alone`
 
 func scanClient(s rowScanner) (*store.OAuthClient, error) {
 	var (
@@ -51,7 +51,7 @@ func scanClient(s rowScanner) (*store.OAuthClient, error) {
 		created, changed int64
 		used             sql.NullInt64
 	)
-	if err := s.Scan(&c.ID, &c.Tenant, &c.Name, &c.SecretHash, &c.PublicKey, &scopes, &grants, &access, &refresh, &created, &changed, &used, &c.CreatedBy); err != nil {
+	if err := s.Scan(&c.ID, &c.Tenant, &c.Name, &c.SecretHash, &c.PublicKey, &scopes, &grants, &access, &refresh, &created, &changed, &used, &c.CreatedBy, &c.RefreshTokenAlone); err != nil {
 		return nil, err
 	}
 	c.Scopes, c.Grants = strings.Fields(scopes), strings.Fields(grants)
@@ -107,6 +107,19 @@ func (db *DB) SetClientCredential(ctx context.Context, id string, secretHash []b
 		}
 		return err
 	})
+}
+
+// SetClientRefreshTokenAlone sets whether the client's refresh tokens may
+// be exchanged without its authentication.
+func (db *DB) SetClientRefreshTokenAlone(ctx context.Context, id string, on bool) error {
+	res, err := db.wdb.ExecContext(ctx, db.q(`UPDATE oauth_clients SET refresh_token_alone = $1 WHERE id = $2`), on, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return scimerr.New(scimerr.NotFound, "no client %q", id)
+	}
+	return nil
 }
 
 // DeleteClient removes a client and revokes its tokens.

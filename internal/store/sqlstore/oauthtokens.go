@@ -51,9 +51,9 @@ func (db *DB) OAuthToken(ctx context.Context, hash []byte) (*store.OAuthToken, e
 		created, expires int64
 		used, revoked    sql.NullInt64
 	)
-	err := db.rdb.QueryRowContext(ctx, db.q(`SELECT t.hash, t.kind, t.tenant, t.client_id, t.subject, t.family, t.scopes, t.created, t.expires, t.used, t.revoked, c.name
+	err := db.rdb.QueryRowContext(ctx, db.q(`SELECT t.hash, t.kind, t.tenant, t.client_id, t.subject, t.family, t.scopes, t.created, t.expires, t.used, t.revoked, c.name, c.refresh_token_alone
 		FROM oauth_tokens t JOIN oauth_clients c ON c.id = t.client_id WHERE t.hash = $1`), hash).
-		Scan(&t.Hash, &t.Kind, &t.Tenant, &t.ClientID, &t.Subject, &t.Family, &scopes, &created, &expires, &used, &revoked, &t.ClientName)
+		Scan(&t.Hash, &t.Kind, &t.Tenant, &t.ClientID, &t.Subject, &t.Family, &scopes, &created, &expires, &used, &revoked, &t.ClientName, &t.ClientRefreshTokenAlone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scimerr.New(scimerr.NotFound, "no such token")
 	}

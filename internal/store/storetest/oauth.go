@@ -100,6 +100,49 @@ func testClients(t *testing.T, s store.Store, _ *env) {
 	}
 	wantKind(t, s.SetClientCredential(ctx, "nope", nil, "", t0, false), scimerr.NotFound)
 
+	// Refresh tokens alone: off unless set, at creation or later, and read
+	// with the client's tokens as with the client.
+	if got, _ := s.Client(ctx, "c1"); got.RefreshTokenAlone {
+		t.Fatal("refresh tokens alone is on by default")
+	}
+	alone := oauthClient("default", "c5", "beyondinsight")
+	alone.RefreshTokenAlone = true
+	if err := s.CreateClient(ctx, alone); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.IssueTokens(ctx, tok(store.KindRefresh, "c5", "f5", 5, exp), tok(store.KindRefresh, "c1", "f6", 6, exp)); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		set  func() error
+		want map[string]bool // client id -> setting
+	}{
+		{func() error { return nil }, map[string]bool{"c1": false, "c5": true}},
+		{func() error { return s.SetClientRefreshTokenAlone(ctx, "c1", true) }, map[string]bool{"c1": true, "c5": true}},
+		{func() error { return s.SetClientRefreshTokenAlone(ctx, "c5", false) }, map[string]bool{"c1": true, "c5": false}},
+		{func() error { return s.SetClientRefreshTokenAlone(ctx, "c1", false) }, map[string]bool{"c1": false, "c5": false}},
+	} {
+		if err := step.set(); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range step.want {
+			if got, _ := s.Client(ctx, id); got.RefreshTokenAlone != want {
+				t.Fatalf("client %s: refresh tokens alone %t, want %t", id, got.RefreshTokenAlone, want)
+			}
+			h := map[string]byte{"c5": 5, "c1": 6}[id]
+			if rt, err := s.OAuthToken(ctx, sha(h)); err != nil || rt.ClientRefreshTokenAlone != want {
+				t.Fatalf("token of %s: %+v %v, want the setting %t", id, rt, err, want)
+			}
+		}
+		listed, _ := s.ListClients(ctx, "default")
+		for _, cl := range listed {
+			if cl.RefreshTokenAlone != step.want[cl.ID] {
+				t.Fatalf("listed %s: refresh tokens alone %t", cl.ID, cl.RefreshTokenAlone)
+			}
+		}
+	}
+	wantKind(t, s.SetClientRefreshTokenAlone(ctx, "nope", true), scimerr.NotFound)
+
 	// Deleting a client makes its tokens unreadable at once.
 	if err := s.IssueTokens(ctx, tok(store.KindAccess, "c4", "f4", 4, exp)); err != nil {
 		t.Fatal(err)
