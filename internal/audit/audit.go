@@ -29,6 +29,7 @@ const (
 	ClientCreated  = "client.created"
 	ClientRotated  = "client.rotated" // new secret or key
 	ClientDeleted  = "client.deleted"
+	ClientChanged  = "client.changed" // a setting: refresh tokens alone on or off
 	AccountCreated = "account.created"
 	AccountChanged = "account.password"
 	AccountDeleted = "account.deleted"

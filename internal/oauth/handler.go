@@ -71,6 +71,28 @@ func invalidRequest(format string, args ...any) *tokenError {
 // answer does not say which client ids exist.
 var errClientAuth = errf(http.StatusUnauthorized, "invalid_client", "client authentication failed")
 
+// errNoClientAuth answers a request that carries no client authentication
+// at all; readCredential returns this very value, so that the token
+// endpoint can tell it from a failed authentication.
+var errNoClientAuth = errf(http.StatusUnauthorized, "invalid_client", "client authentication is required (HTTP Basic, client_secret or client_assertion)")
+
+// errNotAlone answers a refresh request without client authentication
+// whose refresh token may not be used alone: an unknown, malformed or
+// foreign string, or a token of a client that requires authentication.
+// It is one answer for all of them, so that the endpoint never confirms
+// that a string is a refresh token to someone who cannot use it — as an
+// authenticated client gets invalid_grant alike for another client's
+// token and for an unknown one. It is the answer RFC 6749 §5.2 gives a
+// request with no client authentication (invalid_client, 401), so a
+// server where no client allows refresh tokens alone answers exactly as
+// it did before the setting existed.
+var errNotAlone = errf(http.StatusUnauthorized, "invalid_client",
+	"client authentication is required (HTTP Basic, client_secret or client_assertion); a refresh token is exchanged without it only for a client an administrator allows refresh tokens alone")
+
+// grantRefreshAlone names, in the audit trail, an exchange of a refresh
+// token without client authentication.
+const grantRefreshAlone = GrantRefresh + " (without client authentication)"
+
 func serverError(err error) *tokenError {
 	return &tokenError{status: http.StatusInternalServerError, code: "server_error", desc: "internal server error", cause: err}
 }
@@ -202,9 +224,7 @@ func readCredential(r *http.Request, form url.Values) (*credential, *tokenError)
 	case fsecret != "":
 		c.id, c.secret, c.method = fid, fsecret, "client_secret_post"
 	default:
-		e := *errClientAuth
-		e.desc = "client authentication is required (HTTP Basic, client_secret or client_assertion)"
-		return nil, &e
+		return nil, errNoClientAuth
 	}
 	if c.id == "" {
 		return nil, errClientAuth
@@ -334,6 +354,17 @@ func (s *Service) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cred, terr := readCredential(r, form)
+	if terr == errNoClientAuth && grant == GrantRefresh {
+		// Seed 000: grant_type=refresh_token&refresh_token=… and nothing else.
+		resp, terr := s.refreshAlone(ctx, r, src, form)
+		if terr != nil {
+			s.fail(w, r, terr)
+			return
+		}
+		noStore(w.Header())
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
 	if terr != nil {
 		if terr.status == http.StatusUnauthorized {
 			s.fail(w, r, s.refused(ctx, r, src, nil, "", grant, terr))
@@ -498,25 +529,108 @@ func (s *Service) grantRefresh(ctx context.Context, r *http.Request, src string,
 	if rt == "" {
 		return nil, invalidRequest("refresh_token is required")
 	}
-	bad := func(why string) *tokenError {
+	bad := func() *tokenError {
 		s.failures.Failed(src, "", "", s.now())
-		return s.refused(ctx, r, src, c, "", GrantRefresh, errf(http.StatusBadRequest, "invalid_grant", "%s", why))
+		return s.refused(ctx, r, src, c, "", GrantRefresh, errf(http.StatusBadRequest, "invalid_grant", "the refresh token is not valid"))
 	}
 	if !strings.HasPrefix(rt, auth.RefreshPrefix) || len(rt) > 512 {
-		return nil, bad("the refresh token is not valid")
+		return nil, bad()
 	}
 	h := auth.Hash(rt)
 	t, err := s.st.OAuthToken(ctx, h)
 	if err != nil {
 		if isNotFound(err) {
-			return nil, bad("the refresh token is not valid")
+			return nil, bad()
 		}
 		return nil, serverError(err)
 	}
 	// A token of another client is "not valid" to this one: the answer must
 	// not confirm that it exists.
 	if t.Kind != store.KindRefresh || t.ClientID != c.ID {
-		return nil, bad("the refresh token is not valid")
+		return nil, bad()
+	}
+	return s.exchangeRefresh(ctx, r, src, c, t, form, GrantRefresh)
+}
+
+// refreshAlone is the refresh_token grant without client authentication:
+// the client is the refresh token's own, which must allow refresh tokens
+// alone (store.OAuthClient.RefreshTokenAlone). Whatever else is presented
+// gets errNotAlone and counts as a failed attempt of the source, as a
+// wrong secret or an unknown bearer token does: a source guessing at
+// refresh tokens is slowed down like one guessing at either. A client_id
+// parameter, which an unauthenticated client may send (RFC 6749 §3.2.1),
+// must name the token's client.
+func (s *Service) refreshAlone(ctx context.Context, r *http.Request, src string, form url.Values) (*tokenResponse, *tokenError) {
+	rt := form.Get("refresh_token")
+	if rt == "" {
+		return nil, s.refused(ctx, r, src, nil, "", GrantRefresh, errNoClientAuth)
+	}
+	now := s.now()
+	if blocked, wait := s.failures.Check(src, "", "", now); blocked {
+		e := errf(http.StatusTooManyRequests, "slow_down", "too many failed attempts; retry after %s", wait.Round(time.Second))
+		e.retryAfter = wait
+		return nil, e
+	}
+	// The trail says why (an administrator reads it); the answer does not.
+	notAlone := func(t *store.OAuthToken, why string) *tokenError {
+		s.failures.Failed(src, "", "", now)
+		ev := store.AuditEvent{Event: audit.TokenRefused, Outcome: audit.Failure, Source: src, Actor: "unknown client",
+			Detail: fmt.Sprintf("grant=%s error=%s: %s", grantRefreshAlone, errNotAlone.code, why)}
+		if t != nil {
+			ev.Tenant, ev.Actor = t.Tenant, "client:"+t.ClientID
+		}
+		s.audit.Record(ctx, ev)
+		return errNotAlone
+	}
+	if !strings.HasPrefix(rt, auth.RefreshPrefix) || len(rt) > 512 {
+		return nil, notAlone(nil, "not a refresh token")
+	}
+	h := auth.Hash(rt)
+	// The client's setting comes with the token: a second read for a known
+	// token would tell it from an unknown one by the answer's time.
+	t, err := s.st.OAuthToken(ctx, h)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, notAlone(nil, "unknown refresh token")
+		}
+		return nil, serverError(err)
+	}
+	if t.Kind != store.KindRefresh {
+		return nil, notAlone(nil, "not a refresh token")
+	}
+	if !t.ClientRefreshTokenAlone {
+		return nil, notAlone(t, "the client does not allow refresh tokens alone: it must authenticate")
+	}
+	if id := form.Get("client_id"); id != "" && id != t.ClientID {
+		return nil, notAlone(nil, "client_id is not the refresh token's client")
+	}
+	c, err := s.st.Client(ctx, t.ClientID)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, notAlone(nil, "unknown refresh token")
+		}
+		return nil, serverError(err)
+	}
+	if !c.RefreshTokenAlone { // turned off since the token was read
+		return nil, notAlone(t, "the client does not allow refresh tokens alone: it must authenticate")
+	}
+	if !slices.Contains(c.Grants, GrantRefresh) {
+		return nil, s.refused(ctx, r, src, c, "", grantRefreshAlone,
+			errf(http.StatusBadRequest, "unauthorized_client", "this client may not use the %s grant", GrantRefresh))
+	}
+	resp, terr := s.exchangeRefresh(ctx, r, src, c, t, form, grantRefreshAlone)
+	if terr == nil {
+		s.failures.Succeeded(src, c.ID, now)
+	}
+	return resp, terr
+}
+
+// exchangeRefresh rotates t, a refresh token of c, for a new access and
+// refresh token; grant names the exchange in the audit trail.
+func (s *Service) exchangeRefresh(ctx context.Context, r *http.Request, src string, c *store.OAuthClient, t *store.OAuthToken, form url.Values, grant string) (*tokenResponse, *tokenError) {
+	bad := func(why string) *tokenError {
+		s.failures.Failed(src, "", "", s.now())
+		return s.refused(ctx, r, src, c, "", grant, errf(http.StatusBadRequest, "invalid_grant", "%s", why))
 	}
 	if t.Revoked != nil {
 		return nil, bad("the refresh token has been revoked")
@@ -526,11 +640,11 @@ func (s *Service) grantRefresh(ctx context.Context, r *http.Request, src string,
 		return nil, bad("the refresh token has expired")
 	}
 	if t.Used != nil {
-		return nil, s.reused(ctx, r, src, c, t)
+		return nil, s.reused(ctx, r, src, c, t, grant)
 	}
 	scopes, terr := grantScopes(form.Get("scope"), t.Scopes, c.Scopes)
 	if terr != nil {
-		return nil, s.refused(ctx, r, src, c, t.Subject, GrantRefresh, terr)
+		return nil, s.refused(ctx, r, src, c, t.Subject, grant, terr)
 	}
 	if t.Subject != "" {
 		if _, err := s.st.ServiceAccount(ctx, c.Tenant, t.Subject); err != nil {
@@ -540,21 +654,21 @@ func (s *Service) grantRefresh(ctx context.Context, r *http.Request, src string,
 			return nil, serverError(err)
 		}
 	}
-	resp, _, terr := s.issue(ctx, c, t.Subject, t.Family, scopes, t.Scopes, true, h)
+	resp, _, terr := s.issue(ctx, c, t.Subject, t.Family, scopes, t.Scopes, true, t.Hash)
 	if terr != nil {
 		if terr.code == "invalid_grant" {
 			// Another request exchanged it between our read and our write.
-			return nil, s.reused(ctx, r, src, c, t)
+			return nil, s.reused(ctx, r, src, c, t, grant)
 		}
 		return nil, terr
 	}
-	s.issued(ctx, src, c, t.Subject, GrantRefresh, audit.TokenRefreshed, t.Family, resp)
+	s.issued(ctx, src, c, t.Subject, grant, audit.TokenRefreshed, t.Family, resp)
 	return resp, nil
 }
 
 // reused revokes the chain of a refresh token presented after it was
 // exchanged (RFC 9700 §4.14.2): one of the presenters is not its owner.
-func (s *Service) reused(ctx context.Context, r *http.Request, src string, c *store.OAuthClient, t *store.OAuthToken) *tokenError {
+func (s *Service) reused(ctx context.Context, r *http.Request, src string, c *store.OAuthClient, t *store.OAuthToken, grant string) *tokenError {
 	n, err := s.st.RevokeTokenFamily(ctx, t.Family, s.now().UTC())
 	if err != nil {
 		return serverError(err)
@@ -564,7 +678,7 @@ func (s *Service) reused(ctx context.Context, r *http.Request, src string, c *st
 		actor += "/account:" + t.Subject
 	}
 	s.audit.Record(ctx, store.AuditEvent{Tenant: c.Tenant, Actor: actor, Event: audit.TokenReused, Outcome: audit.Failure, Object: "family:" + t.Family, Source: src,
-		Detail: fmt.Sprintf("a used refresh token was presented again; %d tokens of its chain revoked", n)})
+		Detail: fmt.Sprintf("a used refresh token was presented again (grant=%s); %d tokens of its chain revoked", grant, n)})
 	return errf(http.StatusBadRequest, "invalid_grant", "the refresh token was already used; its whole chain is now revoked")
 }
 

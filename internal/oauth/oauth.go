@@ -110,6 +110,10 @@ type ClientSpec struct {
 	// PublicKeyPEM, when set, makes the client authenticate with
 	// private_key_jwt instead of a secret.
 	PublicKeyPEM string
+	// RefreshTokenAlone lets the client's refresh tokens be exchanged
+	// without its authentication (store.OAuthClient.RefreshTokenAlone);
+	// the client needs the refresh_token grant.
+	RefreshTokenAlone bool
 }
 
 // ParseGrants splits and checks a grant list; empty means client_credentials
@@ -157,9 +161,12 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec, by string) 
 	if len(spec.Grants) == 0 {
 		spec.Grants = []string{GrantClientCredentials, GrantRefresh}
 	}
+	if spec.RefreshTokenAlone && !slices.Contains(spec.Grants, GrantRefresh) {
+		return nil, "", errNoRefreshGrant()
+	}
 	now := s.now().UTC()
 	c := &store.OAuthClient{ID: uuid.NewString(), Tenant: spec.Tenant, Name: spec.Name, Scopes: spec.Scopes, Grants: spec.Grants,
-		AccessTTL: spec.AccessTTL, RefreshTTL: spec.RefreshTTL, Created: now, SecretChanged: now, CreatedBy: by}
+		AccessTTL: spec.AccessTTL, RefreshTTL: spec.RefreshTTL, Created: now, SecretChanged: now, CreatedBy: by, RefreshTokenAlone: spec.RefreshTokenAlone}
 	var secret string
 	if spec.PublicKeyPEM != "" {
 		if _, err := ParsePublicKey(spec.PublicKeyPEM); err != nil {
@@ -178,8 +185,44 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec, by string) 
 		method = "private_key_jwt"
 	}
 	s.audit.Record(ctx, store.AuditEvent{Tenant: c.Tenant, Actor: by, Event: audit.ClientCreated, Object: "client:" + c.ID,
-		Detail: fmt.Sprintf("name=%s auth=%s scope=%s grants=%s", c.Name, method, strings.Join(c.Scopes, " "), strings.Join(c.Grants, " "))})
+		Detail: fmt.Sprintf("name=%s auth=%s scope=%s grants=%s refresh_token_alone=%t", c.Name, method, strings.Join(c.Scopes, " "), strings.Join(c.Grants, " "), c.RefreshTokenAlone)})
 	return c, secret, nil
+}
+
+// errNoRefreshGrant refuses refresh tokens alone for a client that has no
+// refresh tokens.
+func errNoRefreshGrant() error {
+	return scimerr.New(scimerr.InvalidValue, "refresh tokens alone need the refresh_token grant")
+}
+
+// SetRefreshTokenAlone turns a client's "refresh tokens alone" setting on
+// or off. On, the token endpoint exchanges a refresh token of the client
+// presented with no client authentication at all — seed 000's connectors,
+// which are given a refresh token and never the secret — so every refresh
+// token the client holds, whichever grant issued it, becomes a credential
+// by itself. Off (the default), the client must authenticate to refresh,
+// as RFC 6749 §6 has confidential clients do; tokens already issued stay
+// valid for that. It reports whether the setting changed.
+func (s *Service) SetRefreshTokenAlone(ctx context.Context, id string, on bool, by string) (bool, error) {
+	c, err := s.st.Client(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if on && !slices.Contains(c.Grants, GrantRefresh) {
+		return false, errNoRefreshGrant()
+	}
+	if c.RefreshTokenAlone == on {
+		return false, nil
+	}
+	if err := s.st.SetClientRefreshTokenAlone(ctx, id, on); err != nil {
+		return false, err
+	}
+	detail := "refresh_token_alone=false: refreshing needs the client's authentication"
+	if on {
+		detail = "refresh_token_alone=true: the client's refresh tokens are exchanged without its authentication"
+	}
+	s.audit.Record(ctx, store.AuditEvent{Tenant: c.Tenant, Actor: by, Event: audit.ClientChanged, Object: "client:" + id, Detail: detail})
+	return true, nil
 }
 
 // RotateSecret gives a client a new secret (or, with publicKeyPEM, a new
@@ -237,7 +280,8 @@ func (s *Service) DeleteClient(ctx context.Context, id, by string) error {
 // connector can be set up with a refresh token rather than a way to get
 // one. The token has the client's scopes and refresh-token lifetime and
 // starts a chain of its own; at the token endpoint it is exchanged (with
-// the client's authentication, as every refresh token is) and rotates like
+// the client's authentication, or alone when the client allows refresh
+// tokens alone, as every refresh token of the client is) and rotates like
 // any other, and the client's deletion or a secret rotation that revokes
 // its tokens revokes it. It comes with no access token. It returns the
 // token, which is shown once and stored only as a hash, and its row.
