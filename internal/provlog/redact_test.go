@@ -213,3 +213,55 @@ func TestNeedlesDropNamesHoldingAnother(t *testing.T) {
 		}
 	}
 }
+
+// mayHoldReference is the plain statement of mayHold: lower-case the body,
+// look for each needle.
+func mayHoldReference(r *Redactor, body []byte) bool {
+	low := bytes.Map(func(c rune) rune {
+		if 'A' <= c && c <= 'Z' {
+			return c + 'a' - 'A'
+		}
+		return c
+	}, body)
+	for _, n := range r.needles {
+		if bytes.Contains(low, n) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestMayHold(t *testing.T) {
+	r := NewRedactor(schema.Default())
+	for _, tc := range []struct {
+		body string
+		want bool
+	}{
+		{`{"userName":"bjensen","active":true}`, false},
+		{`{"PassWord":"x"}`, true},
+		{`{"x":"PAMSCIM_AT_abc"}`, true},
+		{`{"a":"\u0070"}`, true},
+		{`{"tok":"en"}`, false},
+		{`token`, true},
+		{`toke`, false},
+		{`{"displayName":"Secretariat"}`, true}, // a false alarm costs a parse, never a leak
+		{"", false},
+	} {
+		if got := r.mayHold([]byte(tc.body)); got != tc.want || got != mayHoldReference(r, []byte(tc.body)) {
+			t.Errorf("mayHold(%s) = %v, want %v", tc.body, got, tc.want)
+		}
+	}
+}
+
+// FuzzMayHold: the one-pass search answers as the plain one does.
+func FuzzMayHold(f *testing.F) {
+	r := NewRedactor(schema.Default())
+	for _, s := range []string{`{"password":"x"}`, `{"Authorization":"Bearer"}`, `pamscim_`, `\u00`, `API_KEY`, `tokentoken`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if got, want := r.mayHold(body), mayHoldReference(r, body); got != want {
+			t.Fatalf("mayHold(%q) = %v, the plain search says %v", body, got, want)
+		}
+	})
+}
