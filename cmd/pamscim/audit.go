@@ -45,7 +45,8 @@ func auditCmd() *cobra.Command {
 
 Events: token.issued, token.refused, token.refreshed, token.reused (a used
 refresh token came back; its chain was revoked), token.revoked,
-client.created, client.rotated, client.deleted, account.created,
+client.created, client.rotated, client.changed (refresh tokens alone on or
+off), client.lifetimes, client.deleted, account.created,
 account.password, account.deleted, scim.create, scim.replace, scim.patch,
 scim.delete. --event token. (with the dot) selects every token event.`,
 		Args: exactArgs(0),

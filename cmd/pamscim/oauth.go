@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,7 +29,7 @@ func oauthCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "oauth", Short: "Manage OAuth 2.0 clients and the service accounts of the password grant"}
 	c := &app.Config{}
 	storeFlags(cmd.PersistentFlags(), c)
-	cmd.AddCommand(createClientCmd(c), rotateSecretCmd(c), listClientsCmd(c), deleteClientCmd(c),
+	cmd.AddCommand(createClientCmd(c), updateClientCmd(c), rotateSecretCmd(c), listClientsCmd(c), deleteClientCmd(c),
 		createAccountCmd(c), setPasswordCmd(c), listAccountsCmd(c), deleteAccountCmd(c))
 	return cmd
 }
@@ -37,7 +38,7 @@ func createClientCmd(c *app.Config) *cobra.Command {
 	var (
 		name, tenant, scopes, grants, keyFile string
 		accessTTL, refreshTTL                 time.Duration
-		asJSON                                bool
+		asJSON, alone                         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "create-client --name NAME [--tenant T] [--scope SCOPES]",
@@ -58,6 +59,9 @@ func createClientCmd(c *app.Config) *cobra.Command {
 			if accessTTL < 0 || refreshTTL < 0 {
 				return usageError{errors.New("--access-ttl and --refresh-ttl must be positive")}
 			}
+			if alone && !slices.Contains(gr, oauth.GrantRefresh) {
+				return usageError{errors.New("--refresh-token-alone needs the refresh_token grant (--grants)")}
+			}
 			var pem string
 			if keyFile != "" {
 				b, err := os.ReadFile(keyFile)
@@ -68,14 +72,15 @@ func createClientCmd(c *app.Config) *cobra.Command {
 			}
 			return withStore(cmd, c, func(st store.Store) error {
 				cl, secret, err := oauthService(st).CreateClient(cmd.Context(), oauth.ClientSpec{Tenant: tenant, Name: name, Scopes: sc, Grants: gr,
-					AccessTTL: accessTTL, RefreshTTL: refreshTTL, PublicKeyPEM: pem}, "cli")
+					AccessTTL: accessTTL, RefreshTTL: refreshTTL, PublicKeyPEM: pem, RefreshTokenAlone: alone}, "cli")
 				if err != nil {
 					return err
 				}
 				out := cmd.OutOrStdout()
 				if asJSON {
 					v := map[string]any{"client_id": cl.ID, "tenant": cl.Tenant, "name": cl.Name, "scope": strings.Join(cl.Scopes, " "),
-						"grant_types": cl.Grants, "access_token_lifetime": int64(cl.AccessTTL / time.Second), "refresh_token_lifetime": int64(cl.RefreshTTL / time.Second)}
+						"grant_types": cl.Grants, "access_token_lifetime": int64(cl.AccessTTL / time.Second), "refresh_token_lifetime": int64(cl.RefreshTTL / time.Second),
+						"refresh_token_alone": cl.RefreshTokenAlone}
 					if secret != "" {
 						v["client_secret"] = secret
 						v["token_endpoint_auth_method"] = "client_secret_basic"
@@ -102,7 +107,48 @@ func createClientCmd(c *app.Config) *cobra.Command {
 	f.DurationVar(&accessTTL, "access-ttl", oauth.DefaultAccessTTL, "lifetime of access tokens")
 	f.DurationVar(&refreshTTL, "refresh-ttl", oauth.DefaultRefreshTTL, "lifetime of refresh tokens (renewed on each use)")
 	f.StringVar(&keyFile, "public-key", "", "PEM public key: the client authenticates with private_key_jwt (RFC 7523) instead of a secret")
+	f.BoolVar(&alone, "refresh-token-alone", false, refreshAloneUsage)
 	f.BoolVar(&asJSON, "json", false, "print a JSON object")
+	return cmd
+}
+
+const refreshAloneUsage = "exchange the client's refresh tokens at the token endpoint without its authentication (a connector given a refresh token and no secret, seed 000); each refresh token is then a credential on its own"
+
+func updateClientCmd(c *app.Config) *cobra.Command {
+	var alone bool
+	cmd := &cobra.Command{
+		Use:   "update-client CLIENT_ID --refresh-token-alone=true|false",
+		Short: "Change a client's settings: whether its refresh tokens are exchanged without its authentication",
+		Long: `Change a client's settings.
+
+--refresh-token-alone=true lets the token endpoint exchange a refresh token of
+the client sent with no client authentication at all
+(grant_type=refresh_token&refresh_token=…), as connectors set up with a
+refresh token and never the secret do. Every refresh token the client holds,
+whichever grant issued it, is then a credential by itself, protected by
+rotation and reuse detection only. --refresh-token-alone=false (the default
+of a new client) requires the client's authentication again; tokens already
+issued keep working with it.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("refresh-token-alone") {
+				return usageError{errors.New("nothing to change: give --refresh-token-alone=true or --refresh-token-alone=false")}
+			}
+			return withStore(cmd, c, func(st store.Store) error {
+				changed, err := oauthService(st).SetRefreshTokenAlone(cmd.Context(), args[0], alone, "cli")
+				if err != nil {
+					return err
+				}
+				state := "unchanged"
+				if changed {
+					state = "changed"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "client_id=%s\nrefresh_token_alone=%t (%s)\n", args[0], alone, state)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&alone, "refresh-token-alone", false, refreshAloneUsage)
 	return cmd
 }
 
@@ -155,14 +201,18 @@ func listClientsCmd(c *app.Config) *cobra.Command {
 					return err
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "TENANT\tNAME\tCLIENT ID\tAUTH\tSCOPES\tGRANTS\tACCESS TTL\tREFRESH TTL\tCREATED\tSECRET CHANGED\tLAST USED")
+				fmt.Fprintln(tw, "TENANT\tNAME\tCLIENT ID\tAUTH\tSCOPES\tGRANTS\tREFRESH ALONE\tACCESS TTL\tREFRESH TTL\tCREATED\tSECRET CHANGED\tLAST USED")
 				for _, cl := range cs {
 					method := "secret"
 					if cl.PublicKey != "" {
 						method = "private_key_jwt"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cl.Tenant, cl.Name, cl.ID, method, strings.Join(cl.Scopes, ","),
-						strings.Join(cl.Grants, ","), cl.AccessTTL, cl.RefreshTTL, cl.Created.Format(time.RFC3339), cl.SecretChanged.Format(time.RFC3339), fmtTime(cl.LastUsed))
+					alone := "no"
+					if cl.RefreshTokenAlone {
+						alone = "yes"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cl.Tenant, cl.Name, cl.ID, method, strings.Join(cl.Scopes, ","),
+						strings.Join(cl.Grants, ","), alone, cl.AccessTTL, cl.RefreshTTL, cl.Created.Format(time.RFC3339), cl.SecretChanged.Format(time.RFC3339), fmtTime(cl.LastUsed))
 				}
 				return tw.Flush()
 			})
