@@ -212,6 +212,7 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("POST "+t+"/clients/{id}/lifetimes", c.scoped(c.setLifetimes))
 	mux.Handle("POST "+t+"/clients/{id}/delete", c.scoped(c.deleteClient))
 	mux.Handle("POST "+t+"/clients/{id}/refresh-token", c.scoped(c.issueRefreshToken))
+	mux.Handle("POST "+t+"/clients/{id}/refresh-alone", c.scoped(c.setRefreshAlone))
 	mux.Handle("GET "+t+"/tokens", c.scoped(c.tokensPage))
 	mux.Handle("POST "+t+"/tokens", c.scoped(c.createToken))
 	// The token's name is a form field, not a path segment: a name such as

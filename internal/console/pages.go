@@ -358,6 +358,7 @@ type clientForm struct {
 	Name                  string
 	Read, Write           bool
 	CC, Password, Refresh bool
+	RefreshAlone          bool
 	AccessTTL, RefreshTTL string
 }
 
@@ -388,7 +389,7 @@ func checked(r *http.Request, name string) bool { return r.PostForm.Get(name) !=
 func (c *Console) createClient(w http.ResponseWriter, r *http.Request, s *session) {
 	f := clientForm{Name: strings.TrimSpace(r.PostForm.Get("name")), Read: checked(r, "scope_read"), Write: checked(r, "scope_write"),
 		CC: checked(r, "grant_client_credentials"), Password: checked(r, "grant_password"), Refresh: checked(r, "grant_refresh_token"),
-		AccessTTL: r.PostForm.Get("access_ttl"), RefreshTTL: r.PostForm.Get("refresh_ttl")}
+		RefreshAlone: checked(r, "refresh_alone"), AccessTTL: r.PostForm.Get("access_ttl"), RefreshTTL: r.PostForm.Get("refresh_ttl")}
 	bad := func(msg string) { c.showClients(w, r, s, http.StatusBadRequest, f, msg) }
 	if f.Name == "" || len(f.Name) > 100 {
 		bad("Give the client a name of at most 100 characters.")
@@ -415,7 +416,11 @@ func (c *Console) createClient(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	if _, err := oauth.ParseGrants(strings.Join(grants, " ")); err != nil || len(grants) == 0 {
-		bad("Choose client credentials or password (refresh tokens alone grant nothing).")
+		bad("Choose client credentials or password (the refresh token grant alone grants nothing).")
+		return
+	}
+	if f.RefreshAlone && !f.Refresh {
+		bad("Refresh token alone needs the refresh token grant.")
 		return
 	}
 	access, err := ParseTTL(f.AccessTTL)
@@ -428,7 +433,8 @@ func (c *Console) createClient(w http.ResponseWriter, r *http.Request, s *sessio
 		bad("Refresh token lifetime: " + err.Error())
 		return
 	}
-	cl, secret, err := c.oauth.CreateClient(r.Context(), oauth.ClientSpec{Tenant: s.tenant, Name: f.Name, Scopes: scopes, Grants: grants, AccessTTL: access, RefreshTTL: refresh}, s.actor())
+	cl, secret, err := c.oauth.CreateClient(r.Context(), oauth.ClientSpec{Tenant: s.tenant, Name: f.Name, Scopes: scopes, Grants: grants, AccessTTL: access, RefreshTTL: refresh,
+		RefreshTokenAlone: f.RefreshAlone}, s.actor())
 	if err != nil {
 		if k := scimerr.KindOf(err); k == scimerr.Uniqueness || k == scimerr.NotFound {
 			c.showClients(w, r, s, http.StatusConflict, f, errorText(err))
@@ -518,14 +524,54 @@ func (c *Console) issueRefreshToken(w http.ResponseWriter, r *http.Request, s *s
 		c.internal(w, r, err)
 		return
 	}
-	authn := "the client's ID and secret"
+	authn := "grant_type=refresh_token and the client's ID and secret"
 	if cl.PublicKey != "" {
-		authn = "the client's signed JWT (private_key_jwt)"
+		authn = "grant_type=refresh_token and the client's signed JWT (private_key_jwt)"
+	}
+	if cl.RefreshTokenAlone {
+		authn = "grant_type=refresh_token&refresh_token=… and nothing else (this client allows refresh tokens alone)"
 	}
 	c.done(w, r, s, tenantPath(s.tenant, "clients"), &flash{Kind: "refresh", Title: "Refresh token for " + cl.Name, Label: "Refresh token",
 		Secret: rt, ID: cl.ID, Tenant: s.tenant,
 		Message: "Scope " + strings.Join(t.Scopes, " ") + "; it expires " + t.Expires.UTC().Format("2006-01-02 15:04") + " UTC (the client's refresh token lifetime, " + fmtDuration(cl.RefreshTTL) + "). " +
-			"Exchange it at " + oauth.TokenPaths[0] + " with grant_type=refresh_token and " + authn + ": each exchange returns an access token and a new refresh token, and this one stops working."})
+			"Exchange it at " + oauth.TokenPaths[0] + " with " + authn + ": each exchange returns an access token and a new refresh token, and this one stops working."})
+}
+
+// setRefreshAlone turns the client's "refresh token alone" setting on
+// (on=1) or off (on=0): whether the token endpoint exchanges its refresh
+// tokens without the client's authentication, for a connector that is
+// given a refresh token and never the secret (seed 000).
+func (c *Console) setRefreshAlone(w http.ResponseWriter, r *http.Request, s *session) {
+	cl := c.tenantClient(w, r, s)
+	if cl == nil {
+		return
+	}
+	var on bool
+	switch r.PostForm.Get("on") {
+	case "1":
+		on = true
+	case "0":
+	default:
+		c.fail(w, r, http.StatusBadRequest, "The form does not say whether to allow refresh tokens alone.")
+		return
+	}
+	changed, err := c.oauth.SetRefreshTokenAlone(r.Context(), cl.ID, on, s.actor())
+	if err != nil {
+		if scimerr.KindOf(err) == scimerr.InvalidValue {
+			c.showClients(w, r, s, http.StatusBadRequest, defaultClientForm(), "Client "+cl.Name+" may not use refresh tokens: its grants do not include refresh_token.")
+			return
+		}
+		c.internal(w, r, err)
+		return
+	}
+	msg := cl.Name + " must authenticate again to exchange a refresh token; its refresh tokens still work with its authentication."
+	if on {
+		msg = cl.Name + "'s refresh tokens are now exchanged alone, with no client ID or secret: keep them as secret as a client secret."
+	}
+	if !changed {
+		msg = "Nothing changed: " + msg
+	}
+	c.done(w, r, s, tenantPath(s.tenant, "clients"), &flash{Message: msg})
 }
 
 func (c *Console) deleteClient(w http.ResponseWriter, r *http.Request, s *session) {
