@@ -219,6 +219,78 @@ test('generate a refresh token for a client: shown once, then it works and rotat
   assert.equal(again.body.error, 'invalid_grant');
 });
 
+// seedRefresh is seed 000's request, byte for byte: the connector holds a
+// refresh token and nothing else.
+async function seedRefresh(refreshToken) {
+  const res = await fetch(`${base}/scim/oauth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: `grant_type=refresh_token&refresh_token=${refreshToken}`,
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+test('allow refresh tokens alone: seed 000\'s exchange without the client secret', { skip }, async () => {
+  assert.ok(client.id, 'the client of the previous tests');
+  const row = page.locator('table.clients tbody tr', { hasText: 'SailPoint IdentityIQ' });
+  await row.locator('button:has-text("Generate refresh token")').click();
+  await page.waitForURL(/\/clients$/);
+  const refresh = await page.inputValue('#secret');
+  assert.match(await page.textContent('#flash'), /client's ID and secret/);
+
+  // Off (the default): the connector's request is refused, and says why.
+  const refused = await seedRefresh(refresh);
+  assert.equal(refused.status, 401, JSON.stringify(refused.body));
+  assert.equal(refused.body.error, 'invalid_client');
+  assert.match(refused.body.error_description, /refresh tokens alone/);
+
+  // Turn it on: behind a confirmation that says what it costs.
+  await row.locator('summary:has-text("Allow refresh token alone")').click();
+  assert.match(await row.locator('.confirm-box', { hasText: 'credential by itself' }).textContent(), /keep it as secret as a client secret/);
+  await row.locator('button:has-text("Allow refresh token alone")').click();
+  await page.waitForURL(/\/clients$/);
+  assert.match(await page.textContent('#flash'), /exchanged alone/);
+  assert.equal(await row.locator('.badge.refresh-alone').textContent(), 'refresh token alone');
+  assert.equal(await row.locator('button:has-text("Require client authentication")').count(), 1);
+  await shot('12-refresh-alone');
+
+  // The same token, exactly as seed 000 sends it: an access token and a
+  // new refresh token, which works the same way.
+  const ok = await seedRefresh(refresh);
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.equal(ok.body.token_type, 'Bearer');
+  assert.equal(ok.body.expires_in, 300, "the client's access token lifetime");
+  assert.match(ok.body.refresh_token, /^pamscim_rt_/);
+  assert.notEqual(ok.body.refresh_token, refresh, 'the refresh token rotates');
+  const users = await fetch(`${base}/scim/v2/Users`, { headers: { Authorization: `Bearer ${ok.body.access_token}` } });
+  assert.equal(users.status, 200);
+  const next = await seedRefresh(ok.body.refresh_token);
+  assert.equal(next.status, 200, JSON.stringify(next.body));
+
+  // The first token again is reuse: refused, and its whole chain is revoked.
+  const reused = await seedRefresh(refresh);
+  assert.equal(reused.status, 400);
+  assert.equal(reused.body.error, 'invalid_grant');
+  assert.equal((await seedRefresh(next.body.refresh_token)).status, 400, 'the chain of a reused token is revoked');
+  const dead = await fetch(`${base}/scim/v2/Users`, { headers: { Authorization: `Bearer ${next.body.access_token}` } });
+  assert.equal(dead.status, 401);
+
+  // A token generated now says it is exchanged alone; turning the setting
+  // off refuses it again.
+  await page.reload();
+  await row.locator('button:has-text("Generate refresh token")').click();
+  await page.waitForURL(/\/clients$/);
+  const later = await page.inputValue('#secret');
+  assert.match(await page.textContent('#flash'), /nothing else \(this client allows refresh tokens alone\)/);
+  await row.locator('button:has-text("Require client authentication")').click();
+  await page.waitForURL(/\/clients$/);
+  assert.match(await page.textContent('#flash'), /must authenticate again/);
+  assert.equal(await row.locator('.badge.refresh-alone').count(), 0);
+  assert.equal((await seedRefresh(later)).status, 401);
+  const authed = await tokenEndpoint({ grant_type: 'refresh_token', refresh_token: later, client_id: client.id, client_secret: client.secret });
+  assert.equal(authed.status, 200, 'the token still works with the client secret');
+});
+
 test('create a SCIM token and revoke it', { skip }, async () => {
   await page.click('nav.tabs >> text=SCIM tokens');
   await page.waitForURL(/\/tokens$/);
@@ -292,10 +364,11 @@ test('dashboard, audit trail and tenants', { skip }, async () => {
   await page.click('nav.tabs >> text=Audit trail');
   await page.waitForURL(/\/audit$/);
   const trail = await page.textContent('table.audit');
-  for (const ev of ['admin.signin', 'client.created', 'client.rotated', 'client.lifetimes', 'token.issued', 'token.refreshed', 'token.reused', 'token.revoked']) {
+  for (const ev of ['admin.signin', 'client.created', 'client.rotated', 'client.lifetimes', 'client.changed', 'token.issued', 'token.refreshed', 'token.reused', 'token.revoked']) {
     assert.match(trail, new RegExp(ev.replace('.', '\\.')), `audit has ${ev}`);
   }
   assert.match(trail, /admin:alice/);
+  assert.match(trail, /without client authentication/, 'an exchange of a refresh token alone is audited as one');
   assert.doesNotMatch(await page.content(), /pamscim_(cs|pat|rt|at)_[A-Za-z0-9]/, 'a secret in the audit trail');
   await shot('09-audit');
 
