@@ -418,17 +418,22 @@ func TestNoSecretInLogsAuditOrDatabase(t *testing.T) {
 	e.scim(r.str("refresh_token"), "GET", "/Users?filter="+urlq(`userName eq "`+named+`"`), nil)                          // refresh as bearer
 	// Refresh tokens alone: refused while off, exchanged once on, and a
 	// secret where the client_id goes.
-	e.seedRefresh(r2.str("refresh_token"))
+	minted, _, err := e.svc.IssueRefreshToken(ctx, id, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(minted)
+	e.seedRefresh(minted)
 	if _, err := e.svc.SetRefreshTokenAlone(ctx, id, true, "test"); err != nil {
 		t.Fatal(err)
 	}
-	alone := e.seedRefresh(r2.str("refresh_token"))
+	alone := e.seedRefresh(minted)
 	if alone.status != 200 {
 		t.Fatalf("refresh token alone: %d %s", alone.status, alone.raw)
 	}
 	keep(alone.str("access_token"), alone.str("refresh_token"))
 	e.seedRefresh(alone.str("refresh_token"), "&client_id="+secret)
-	e.seedRefresh(r2.str("refresh_token")) // reuse
+	e.seedRefresh(minted) // reuse
 	// A User's password attribute is resource data, not a credential of
 	// pamscim's: it must stay out of logs and the trail (checked below).
 	const userPassword = "user attribute password"
