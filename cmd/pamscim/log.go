@@ -18,6 +18,7 @@ func observeFlags(fs *pflag.FlagSet, c *app.Config) {
 	fs.StringVar(&c.ProvLog, "log", "on", "provisioning log of every SCIM request, bodies redacted: on or off (env PAMSCIM_LOG)")
 	fs.DurationVar(&c.LogRetention, "log-retention", provlog.DefaultRetention, "how long provisioning log entries are kept (env PAMSCIM_LOG_RETENTION)")
 	fs.IntVar(&c.LogMaxEntries, "log-max-entries", provlog.DefaultMaxEntries, "most provisioning log entries kept per tenant; older ones are pruned (env PAMSCIM_LOG_MAX_ENTRIES)")
+	fs.Int64Var(&c.LogMaxBytes, "log-max-bytes", provlog.DefaultMaxBytes, "most bytes of provisioning log kept per tenant, as stored (compressed); older entries are pruned (env PAMSCIM_LOG_MAX_BYTES)")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "serve /metrics on this address (e.g. 127.0.0.1:9090) instead of the main listener (env PAMSCIM_METRICS_LISTEN)")
 	c.Build = metrics.Build{Version: version, Commit: commit, Date: date}
 }

@@ -25,6 +25,7 @@ type Observe struct {
 	// provlog defaults; negative: no limit of that kind).
 	LogRetention  time.Duration
 	LogMaxEntries int
+	LogMaxBytes   int64
 	// MetricsListen, when set, serves /metrics on a listener of its own
 	// (and not on the main one).
 	MetricsListen string
@@ -64,7 +65,7 @@ func (c *Config) wireObserve(srv *api.Server, st store.Store, reg *schema.Regist
 	o := &observed{met: metrics.New(c.Build), log: log}
 	srv.UseMetrics(o.met)
 	if !strings.EqualFold(c.ProvLog, "off") {
-		o.rec = provlog.New(st, reg, provlog.Options{Retention: c.LogRetention, MaxEntries: c.LogMaxEntries, Log: log})
+		o.rec = provlog.New(st, reg, provlog.Options{Retention: c.LogRetention, MaxEntries: c.LogMaxEntries, MaxBytes: c.LogMaxBytes, Log: log})
 		o.met.WatchProvLog(func() (uint64, uint64, uint64) {
 			s := o.rec.Stats()
 			return s.Recorded, s.Dropped, s.Pruned

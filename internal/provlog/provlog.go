@@ -29,6 +29,7 @@ const (
 	DefaultMaxCapture = 1 << 20
 	DefaultRetention  = 30 * 24 * time.Hour
 	DefaultMaxEntries = 100_000
+	DefaultMaxBytes   = 1 << 30
 	DefaultPruneEvery = 10 * time.Minute
 	// maxPendingBytes bounds the captured bodies waiting in the buffer, so
 	// that a burst of large requests cannot hold much memory.
@@ -42,10 +43,11 @@ type Options struct {
 	FlushEvery time.Duration // longest an entry waits before it is stored
 	MaxBody    int           // bytes of each body kept, after redaction
 	MaxCapture int           // bytes of each body captured (for redaction)
-	// Retention and MaxEntries bound what is kept per tenant; negative
-	// means no limit of that kind.
+	// Retention, MaxEntries and MaxBytes (as stored, compressed) bound
+	// what is kept per tenant; negative means no limit of that kind.
 	Retention  time.Duration
 	MaxEntries int
+	MaxBytes   int64
 	PruneEvery time.Duration
 	Log        *slog.Logger
 }
@@ -71,6 +73,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxEntries == 0 {
 		o.MaxEntries = DefaultMaxEntries
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = DefaultMaxBytes
 	}
 	if o.PruneEvery <= 0 {
 		o.PruneEvery = DefaultPruneEvery
@@ -278,12 +283,13 @@ func (r *Recorder) finish(e *Raw) store.LogEntry {
 
 // prune applies retention to every tenant.
 func (r *Recorder) prune() {
-	var older time.Time
+	var lim store.LogLimits
 	if r.opt.Retention > 0 {
-		older = r.now().Add(-r.opt.Retention)
+		lim.OlderThan = r.now().Add(-r.opt.Retention)
 	}
-	keep := max(r.opt.MaxEntries, 0)
-	if older.IsZero() && keep == 0 {
+	lim.MaxEntries = max(r.opt.MaxEntries, 0)
+	lim.MaxBytes = max(r.opt.MaxBytes, 0)
+	if lim == (store.LogLimits{}) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -297,7 +303,7 @@ func (r *Recorder) prune() {
 		case <-ctx.Done():
 		}
 	}()
-	n, err := r.st.PruneLog(ctx, "", older, keep)
+	n, err := r.st.PruneLog(ctx, "", lim)
 	r.pruned.Add(uint64(max(n, 0)))
 	if err != nil {
 		r.opt.Log.Warn("provisioning log: pruning failed", "err", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,5 +139,41 @@ func TestRecorderPrunes(t *testing.T) {
 		if e.Path != "/scim/v2/Groups" {
 			t.Fatalf("kept an old entry: %+v", e)
 		}
+	}
+}
+
+// TestRecorderPrunesBytes: --log-max-bytes reaches the store. A limit
+// smaller than any block keeps nothing; the default keeps everything small.
+func TestRecorderPrunesBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		maxBytes int64
+		left     int
+	}{
+		{"one byte", 1, 0},
+		{"default", 0, 5},
+		{"no limit", -1, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, _ := openStore(t)
+			ctx := context.Background()
+			var es []store.LogEntry
+			for i := range 5 {
+				es = append(es, store.LogEntry{Tenant: "default", At: time.Now(), Method: "GET", Path: "/scim/v2/Users", Status: 200, RequestBody: []byte(`{"i":` + strconv.Itoa(i) + `}`)})
+			}
+			if err := st.AppendLog(ctx, es); err != nil {
+				t.Fatal(err)
+			}
+			r := New(st, schema.Default(), Options{Retention: -1, MaxEntries: -1, MaxBytes: tc.maxBytes, PruneEvery: time.Hour})
+			// Once more, to the end, whatever the loop's first one did.
+			r.prune()
+			if err := r.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			left, _ := st.QueryLog(ctx, store.LogQuery{Tenant: "default"})
+			if len(left) != tc.left || r.Stats().Pruned != uint64(5-tc.left) {
+				t.Fatalf("pruned %d, %d left, want %d left", r.Stats().Pruned, len(left), tc.left)
+			}
+		})
 	}
 }

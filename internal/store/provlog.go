@@ -54,10 +54,19 @@ type LogStore interface {
 	QueryLog(ctx context.Context, q LogQuery) ([]LogEntry, error)
 	// LogEntry returns one entry of tenant, or a NotFound error.
 	LogEntry(ctx context.Context, tenant string, id int64) (*LogEntry, error)
-	// PruneLog deletes the entries of tenant ("" means every tenant) older
-	// than olderThan (zero: no age limit) and all but the newest keepMax
-	// (0: no count limit) of each tenant. It returns how many it deleted.
-	PruneLog(ctx context.Context, tenant string, olderThan time.Time, keepMax int) (int64, error)
+	// PruneLog deletes the entries of tenant ("" means every tenant) that
+	// lim puts beyond what is kept. It returns how many it deleted.
+	PruneLog(ctx context.Context, tenant string, lim LogLimits) (int64, error)
+}
+
+// LogLimits are what the provisioning log keeps of each tenant; a zero
+// field is no limit of that kind.
+type LogLimits struct {
+	OlderThan  time.Time // entries logged before it go
+	MaxEntries int       // all but the newest MaxEntries go
+	// MaxBytes bounds the space the tenant's log takes as stored
+	// (compressed): its newest blocks are kept while they fit, whole.
+	MaxBytes int64
 }
 
 // StatusRange parses a LogQuery.Status: "" (any), an exact code such as

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pamscim/pamscim/internal/scimerr"
 	"github.com/pamscim/pamscim/internal/store"
@@ -374,7 +373,8 @@ func (db *DB) LogEntry(ctx context.Context, tenant string, id int64) (*store.Log
 // PruneLog deletes old entries: whole blocks where every entry goes, and
 // the one block per tenant and limit that holds both kinds is rewritten
 // with the entries that stay (their ids unchanged).
-func (db *DB) PruneLog(ctx context.Context, tenant string, olderThan time.Time, keepMax int) (int64, error) {
+func (db *DB) PruneLog(ctx context.Context, tenant string, lim store.LogLimits) (int64, error) {
+	olderThan := lim.OlderThan
 	tenants := []string{tenant}
 	if tenant == "" {
 		var err error
@@ -400,8 +400,8 @@ func (db *DB) PruneLog(ctx context.Context, tenant string, olderThan time.Time, 
 				return total, err
 			}
 		}
-		if keepMax > 0 {
-			n, err := db.pruneCount(ctx, t, keepMax)
+		if lim.MaxEntries > 0 || lim.MaxBytes > 0 {
+			n, err := db.pruneSize(ctx, t, lim.MaxEntries, lim.MaxBytes)
 			total += n
 			if err != nil {
 				return total, err
@@ -411,31 +411,41 @@ func (db *DB) PruneLog(ctx context.Context, tenant string, olderThan time.Time, 
 	return total, nil
 }
 
-// pruneCount keeps the newest keepMax entries of tenant.
-func (db *DB) pruneCount(ctx context.Context, tenant string, keepMax int) (int64, error) {
-	// Walk the tenant's blocks newest first to the one where the count
-	// passes keepMax: its newest entries stay, everything older goes.
-	rows, err := db.rdb.QueryContext(ctx, db.q(`SELECT id, batch, n FROM provlog_blocks WHERE tenant = $1 ORDER BY batch DESC, id DESC`), tenant)
+// pruneSize keeps the newest maxEntries entries of tenant, in the newest
+// blocks that fit in maxBytes together (either 0: no such limit).
+func (db *DB) pruneSize(ctx context.Context, tenant string, maxEntries int, maxBytes int64) (int64, error) {
+	// Walk the tenant's blocks newest first to the one that passes a
+	// limit: of it, the newest entries within maxEntries stay (none when
+	// it is the bytes that pass); everything older goes.
+	rows, err := db.rdb.QueryContext(ctx, db.q(`SELECT id, batch, n, length(meta) + length(bodies) FROM provlog_blocks WHERE tenant = $1 ORDER BY batch DESC, id DESC`), tenant)
 	if err != nil {
 		return 0, fmt.Errorf("prune log: %w", err)
 	}
 	var (
 		seen             int
+		size             int64
 		cutID, cutBatch  int64
 		keepInCut, found = 0, false
 	)
 	for rows.Next() {
-		var id, batch int64
-		var n int
-		if err := rows.Scan(&id, &batch, &n); err != nil {
+		var (
+			id, batch, sz int64
+			n             int
+		)
+		if err := rows.Scan(&id, &batch, &n, &sz); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("prune log: %w", err)
 		}
-		if seen+n > keepMax {
-			cutID, cutBatch, keepInCut, found = id, batch, keepMax-seen, true
+		if maxBytes > 0 && size+sz > maxBytes {
+			cutID, cutBatch, keepInCut, found = id, batch, 0, true
+			break
+		}
+		if maxEntries > 0 && seen+n > maxEntries {
+			cutID, cutBatch, keepInCut, found = id, batch, maxEntries-seen, true
 			break
 		}
 		seen += n
+		size += sz
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || !found {

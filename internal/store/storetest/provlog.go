@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -174,7 +175,7 @@ func testProvLog(t *testing.T, s store.Store, _ *env) {
 	newest := bigAll[0]
 
 	// Pruning: by count in one tenant leaves the others alone.
-	n, err := s.PruneLog(ctx, "big", time.Time{}, 100)
+	n, err := s.PruneLog(ctx, "big", store.LogLimits{MaxEntries: 100})
 	if err != nil || n != 350 {
 		t.Fatalf("prune by count: %d, %v", n, err)
 	}
@@ -195,7 +196,7 @@ func testProvLog(t *testing.T, s store.Store, _ *env) {
 		t.Fatalf("pruning one tenant touched another: default %d, acme %d", a, b)
 	}
 	// By age, every tenant: default keeps req-3.. (at >= t0+3s), acme's req-3 stays.
-	n, err = s.PruneLog(ctx, "", t0.Add(3*time.Second), 0)
+	n, err = s.PruneLog(ctx, "", store.LogLimits{OlderThan: t0.Add(3 * time.Second)})
 	if err != nil || n != 3 {
 		t.Fatalf("prune by age: %d, %v", n, err)
 	}
@@ -203,7 +204,7 @@ func testProvLog(t *testing.T, s store.Store, _ *env) {
 		t.Fatalf("after prune by age: %q", got)
 	}
 	// By count, every tenant.
-	n, err = s.PruneLog(ctx, "", time.Time{}, 1)
+	n, err = s.PruneLog(ctx, "", store.LogLimits{MaxEntries: 1})
 	if err != nil || n != 2+99 {
 		t.Fatalf("prune every tenant by count: %d, %v", n, err)
 	}
@@ -242,8 +243,49 @@ func testProvLog(t *testing.T, s store.Store, _ *env) {
 		t.Fatalf("heavy time range: %q", got)
 	}
 
+	// By bytes as stored: ten batches of 20 entries whose bodies do not
+	// compress (about 21 KB a block); 70,000 bytes keep the newest three
+	// blocks, whole.
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for k := range 10 {
+		var batch []store.LogEntry
+		for i := range 20 {
+			e := mk(2000+k*20+i, "bytes", "POST", "/scim/v2/Users", 201, "token:entra", "")
+			e.RequestBody = make([]byte, 1024)
+			for j := range e.RequestBody {
+				e.RequestBody[j] = byte(rnd.Uint32())
+			}
+			e.ResponseBody = nil
+			batch = append(batch, e)
+		}
+		if err := s.AppendLog(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.PruneLog(ctx, "bytes", store.LogLimits{MaxBytes: 1 << 30}); err != nil || n != 0 {
+		t.Fatalf("prune by bytes under the limit: %d, %v", n, err)
+	}
+	n, err = s.PruneLog(ctx, "bytes", store.LogLimits{MaxBytes: 70_000})
+	if err != nil || n != 140 {
+		t.Fatalf("prune by bytes: %d, %v", n, err)
+	}
+	left = query(store.LogQuery{Tenant: "bytes", Limit: store.MaxLogLimit})
+	if len(left) != 60 || left[0].RequestID != "req-2199" || left[59].RequestID != "req-2140" {
+		t.Fatalf("after prune by bytes: %d left, %s … %s", len(left), left[0].RequestID, left[len(left)-1].RequestID)
+	}
+	// The entry limit and the bytes limit together: the nearer wins.
+	if n, err := s.PruneLog(ctx, "bytes", store.LogLimits{MaxBytes: 70_000, MaxEntries: 50}); err != nil || n != 10 {
+		t.Fatalf("prune by entries within bytes: %d, %v", n, err)
+	}
+	if n, err := s.PruneLog(ctx, "bytes", store.LogLimits{MaxBytes: 30_000, MaxEntries: 50}); err != nil || n != 30 {
+		t.Fatalf("prune by bytes within entries: %d, %v", n, err)
+	}
+	if got := len(query(store.LogQuery{Tenant: "bytes", Limit: store.MaxLogLimit})); got != 20 {
+		t.Fatalf("bytes tenant keeps %d, want the newest block's 20", got)
+	}
+
 	// Nothing to prune is not an error.
-	if n, err := s.PruneLog(ctx, "nobody", t0.Add(time.Hour), 1); err != nil || n != 0 {
+	if n, err := s.PruneLog(ctx, "nobody", store.LogLimits{OlderThan: t0.Add(time.Hour), MaxEntries: 1, MaxBytes: 1}); err != nil || n != 0 {
 		t.Fatalf("prune empty tenant: %d, %v", n, err)
 	}
 }
