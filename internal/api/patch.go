@@ -38,7 +38,8 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, rt *schema.
 		return err
 	}
 	var touched []*schema.Attribute
-	res, err := s.store.Update(r.Context(), rt, pr.Tenant, r.PathValue("id"), s.now().UTC(), func(ctx context.Context, cur *store.Resource, tx store.Tx) (bool, error) {
+	wr, audited := s.auditing(r, rt, "patch", r.PathValue("id"))
+	res, err := s.store.Update(wr.Context(), rt, pr.Tenant, r.PathValue("id"), s.now().UTC(), func(ctx context.Context, cur *store.Resource, tx store.Tx) (bool, error) {
 		if err := checkIfMatch(r, cur); err != nil {
 			return false, err
 		}
@@ -55,7 +56,7 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, rt *schema.
 	if err != nil {
 		return err
 	}
-	s.audited(r, rt, "patch", res.ID)
+	audited()
 	if !wantBody {
 		w.Header().Set("ETag", res.ETag())
 		w.WriteHeader(http.StatusNoContent)

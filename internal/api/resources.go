@@ -218,11 +218,12 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, rt *schema
 	pr := principalOf(r.Context())
 	now := s.now().UTC()
 	res := &store.Resource{Tenant: pr.Tenant, Type: rt.Name, ID: uuid.NewString(), Doc: in.Doc, Version: 1, Created: now, Modified: now, Members: members}
-	if err := s.createWithMembers(r, rt, res, ids); err != nil {
+	wr, audited := s.auditing(r, rt, "create", res.ID)
+	if err := s.createWithMembers(wr, rt, res, ids); err != nil {
 		return err
 	}
 	res.Members = nil
-	s.audited(r, rt, "create", res.ID)
+	audited()
 	p = p.WithRequested(touchedAttrs(rt, in))
 	// A new resource is in no group: no group can name it before it
 	// exists (and the PAM guard adds none). So its groups need no read —
@@ -314,7 +315,8 @@ func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request, rt *schem
 			return err
 		}
 	}
-	res, err := s.store.Update(r.Context(), rt, pr.Tenant, r.PathValue("id"), s.now().UTC(), func(ctx context.Context, cur *store.Resource, tx store.Tx) (bool, error) {
+	wr, audited := s.auditing(r, rt, "replace", r.PathValue("id"))
+	res, err := s.store.Update(wr.Context(), rt, pr.Tenant, r.PathValue("id"), s.now().UTC(), func(ctx context.Context, cur *store.Resource, tx store.Tx) (bool, error) {
 		if err := checkIfMatch(r, cur); err != nil {
 			return false, err
 		}
@@ -345,20 +347,21 @@ func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request, rt *schem
 	if err != nil {
 		return err
 	}
-	s.audited(r, rt, "replace", res.ID)
+	audited()
 	return s.respond(w, r, rt, res, p.WithRequested(touchedAttrs(rt, in)), http.StatusOK)
 }
 
 // handleDelete handles DELETE /{endpoint}/{id} (RFC 7644 §3.6).
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) error {
 	pr := principalOf(r.Context())
-	err := s.store.Delete(r.Context(), rt, pr.Tenant, r.PathValue("id"), func(cur *store.Resource) error {
+	wr, audited := s.auditing(r, rt, "delete", r.PathValue("id"))
+	err := s.store.Delete(wr.Context(), rt, pr.Tenant, r.PathValue("id"), func(cur *store.Resource) error {
 		return checkIfMatch(r, cur)
 	})
 	if err != nil {
 		return err
 	}
-	s.audited(r, rt, "delete", r.PathValue("id"))
+	audited()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -83,6 +83,13 @@ func Scrub(s string) string {
 // Record appends e. An audit failure does not fail the operation that was
 // audited (it has happened); it is logged as an error for operators.
 func (l *Log) Record(ctx context.Context, e store.AuditEvent) {
+	l.prepare(&e)
+	if err := l.st.AppendAudit(context.WithoutCancel(ctx), &e); err != nil {
+		l.log.ErrorContext(ctx, "audit: could not record an event", "event", e.Event, "err", err)
+	}
+}
+
+func (l *Log) prepare(e *store.AuditEvent) {
 	if e.Time.IsZero() {
 		e.Time = l.now()
 	}
@@ -92,9 +99,21 @@ func (l *Log) Record(ctx context.Context, e store.AuditEvent) {
 	for _, f := range []*string{&e.Tenant, &e.Actor, &e.Event, &e.Type, &e.Object, &e.Source, &e.Detail} {
 		*f = Scrub(*f)
 	}
-	if err := l.st.AppendAudit(context.WithoutCancel(ctx), &e); err != nil {
-		l.log.ErrorContext(ctx, "audit: could not record an event", "event", e.Event, "err", err)
-	}
+}
+
+// Pending returns e, as Record would store it, for the store to write in
+// the transaction of the write it describes (store.PendingAudit). Only for
+// writes to the store this Log records into.
+func (l *Log) Pending(e store.AuditEvent) *store.PendingAudit {
+	l.prepare(&e)
+	return &store.PendingAudit{Event: e}
+}
+
+// TxRecorder is a Recorder whose events of a write can be stored with the
+// write itself. Pending returns nil when this one cannot.
+type TxRecorder interface {
+	Recorder
+	Pending(e store.AuditEvent) *store.PendingAudit
 }
 
 // Nop records nothing.

@@ -140,6 +140,15 @@ type countingAudit struct {
 	m *Metrics
 }
 
+// Pending passes a write's event through (never a token event: those are
+// not written with a SCIM write).
+func (c *countingAudit) Pending(e store.AuditEvent) *store.PendingAudit {
+	if t, ok := c.Recorder.(audit.TxRecorder); ok {
+		return t.Pending(e)
+	}
+	return nil
+}
+
 func (c *countingAudit) Record(ctx context.Context, e store.AuditEvent) {
 	if len(e.Event) > 6 && e.Event[:6] == "token." {
 		outcome := e.Outcome

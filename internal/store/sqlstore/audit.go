@@ -11,26 +11,36 @@ import (
 	"github.com/pamscim/pamscim/internal/store"
 )
 
-// AppendAudit appends one audit event. It rides in the group commit of
-// the writes it records (group.go), so an audited write costs one COMMIT
-// shared with others rather than two of its own.
+// AppendAudit appends one audit event, as a write of its own (grouped with
+// others on SQLite). A SCIM write's own event is not appended here: it
+// comes with the write (store.PendingAudit) and is inserted in the write's
+// transaction (group.go's write).
 func (db *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
-	const ins = `INSERT INTO audit (at, tenant, actor, event, outcome, rtype, object, source, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
-	args := []any{micros(e.Time), e.Tenant, e.Actor, e.Event, e.Outcome, e.Type, e.Object, e.Source, e.Detail}
 	var err error
 	if db.group == nil {
 		// One statement commits by itself; no BEGIN/COMMIT round trips.
-		_, err = db.wdb.ExecContext(ctx, db.q(ins), args...)
+		_, err = db.wdb.ExecContext(ctx, db.q(insertAudit), auditArgs(e)...)
 	} else {
-		err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, db.q(ins), args...)
-			return err
-		})
+		// Not a SCIM write's own event: that one is in its transaction.
+		ctx = store.WithPendingAudit(ctx, nil)
+		err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return db.insertAudit(ctx, tx, e) })
 	}
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	return nil
+}
+
+const insertAudit = `INSERT INTO audit (at, tenant, actor, event, outcome, rtype, object, source, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+
+func auditArgs(e *store.AuditEvent) []any {
+	return []any{micros(e.Time), e.Tenant, e.Actor, e.Event, e.Outcome, e.Type, e.Object, e.Source, e.Detail}
+}
+
+// insertAudit writes e in tx.
+func (db *DB) insertAudit(ctx context.Context, tx *sql.Tx, e *store.AuditEvent) error {
+	_, err := tx.ExecContext(ctx, db.q(insertAudit), auditArgs(e)...)
+	return err
 }
 
 // ListAudit returns the newest events matching q, oldest first.

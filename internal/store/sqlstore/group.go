@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pamscim/pamscim/internal/store"
 )
 
 // Group commit. SQLite has one writer; every SCIM write used to be its own
@@ -75,6 +77,21 @@ func (c *committer) close() {
 // write runs fn in a write transaction: grouped when the flavor groups
 // commits, else alone.
 func (db *DB) write(ctx context.Context, fn writeFn) error {
+	if pa := store.PendingAuditOf(ctx); pa != nil && !pa.Recorded {
+		// The write's audit event goes into its own transaction (in its
+		// savepoint when grouped), after the write succeeded.
+		write := fn
+		fn = func(ctx context.Context, tx *sql.Tx) error {
+			if err := write(ctx, tx); err != nil {
+				return err
+			}
+			if err := db.insertAudit(ctx, tx, &pa.Event); err != nil {
+				return err
+			}
+			pa.Recorded = true
+			return nil
+		}
+	}
 	if db.group == nil {
 		return db.withTx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
 	}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T, reg *schema.Registry) store.Store
 		{"ServiceAccounts", testServiceAccounts},
 		{"RefreshRotation", testRefreshRotation},
 		{"Audit", testAudit},
+		{"AuditWithWrite", testAuditWithWrite},
 		{"Admins", testAdmins},
 		{"AdminSessions", testAdminSessions},
 		{"ProvisioningLog", testProvLog},
