@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -282,6 +283,41 @@ func testProvLog(t *testing.T, s store.Store, _ *env) {
 	}
 	if got := len(query(store.LogQuery{Tenant: "bytes", Limit: store.MaxLogLimit})); got != 20 {
 		t.Fatalf("bytes tenant keeps %d, want the newest block's 20", got)
+	}
+
+	// Concurrent batches (two instances on one PostgreSQL, or a prune
+	// racing the recorder) each get batch numbers of their own: every entry
+	// stored once, every id distinct.
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 5 {
+				var batch []store.LogEntry
+				for i := range 10 {
+					batch = append(batch, mk(3000+w*100+k*10+i, "race", "GET", "/scim/v2/Users", 200, fmt.Sprintf("w%d", w), ""))
+				}
+				if err := s.AppendLog(ctx, batch); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	raced := query(store.LogQuery{Tenant: "race", Limit: store.MaxLogLimit})
+	ids := map[int64]bool{}
+	for _, e := range raced {
+		ids[e.ID] = true
+	}
+	if len(raced) != 400 || len(ids) != 400 {
+		t.Fatalf("concurrent batches: %d entries, %d distinct ids, want 400", len(raced), len(ids))
 	}
 
 	// Nothing to prune is not an error.
