@@ -341,6 +341,46 @@ func testNestedGroups(t *testing.T, s store.Store, e *env) {
 	if len(members.Members) != 1 || members.Members[0].Type != "Group" {
 		t.Fatalf("outer members: %+v", members.Members)
 	}
+
+	// A user in no group next to it: Get and every way of listing a page
+	// (first page, by offset, by key) read each one's groups right.
+	loner := mustCreate(t, s, e.user, user("default", "loner"))
+	if got, err := s.Get(ctx, e.user, "default", loner.ID, store.GetOptions{Groups: true}); err != nil || len(got.Groups) != 0 {
+		t.Fatalf("loner: %+v %v", got, err)
+	}
+	want := map[string]int{u.ID: 2, loner.ID: 0}
+	first := &store.Key{ID: ""}
+	byName, err := e.user.ResolvePath("userName")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []store.Query{
+		{Count: 10},
+		{Count: 10, StartIndex: 2},
+		{Count: 10, After: first},
+		{Count: 10, SortBy: &byName, Descending: true},
+	} {
+		q.Tenant, q.Type, q.Options = "default", e.user, store.GetOptions{Groups: true}
+		p, err := s.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		for _, r := range p.Resources {
+			if n, ok := want[r.ID]; ok {
+				seen++
+				if len(r.Groups) != n {
+					t.Errorf("list %+v: %s has groups %+v, want %d", q, r.ID, r.Groups, n)
+				}
+			}
+		}
+		if q.StartIndex < 2 && seen != 2 {
+			t.Errorf("list %+v: %d of the 2 users", q, seen)
+		}
+		if q.StartIndex == 2 && seen != 1 {
+			t.Errorf("list %+v: %d of the 2 users after skipping one", q, seen)
+		}
+	}
 }
 
 func testDeleteCascades(t *testing.T, s store.Store, e *env) {
