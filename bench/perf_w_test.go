@@ -99,7 +99,9 @@ func perfSetup(b *testing.B) *perfFix {
 		sctx, cancel := context.WithCancel(ctx)
 		addr := make(chan string, 1)
 		done := make(chan error, 1)
+		// PAMSCIM_BENCH_LOG=off measures without the provisioning log.
 		cfg := &app.Config{Data: data, Listen: "127.0.0.1:0", LogLevel: "error", Synchronous: os.Getenv("PAMSCIM_BENCH_SYNC")}
+		cfg.ProvLog = os.Getenv("PAMSCIM_BENCH_LOG")
 		go func() { done <- app.Serve(sctx, cfg, io.Discard, func(a string) { addr <- a }) }()
 		var a string
 		select {
