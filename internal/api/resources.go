@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/pamscim/pamscim/internal/schema"
 	"github.com/pamscim/pamscim/internal/scimerr"
 	"github.com/pamscim/pamscim/internal/store"
@@ -217,7 +215,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, rt *schema
 	}
 	pr := principalOf(r.Context())
 	now := s.now().UTC()
-	res := &store.Resource{Tenant: pr.Tenant, Type: rt.Name, ID: uuid.NewString(), Doc: in.Doc, Version: 1, Created: now, Modified: now, Members: members}
+	res := &store.Resource{Tenant: pr.Tenant, Type: rt.Name, ID: store.NewID(), Doc: in.Doc, Version: 1, Created: now, Modified: now, Members: members}
 	wr, audited := s.auditing(r, rt, "create", res.ID)
 	if err := s.createWithMembers(wr, rt, res, ids); err != nil {
 		return err

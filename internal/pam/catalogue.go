@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/pamscim/pamscim/internal/schema"
 	"github.com/pamscim/pamscim/internal/scimerr"
 	"github.com/pamscim/pamscim/internal/store"
@@ -96,7 +94,7 @@ func (c *Catalogue) Put(ctx context.Context, tenant string, e CatalogueEntry) (C
 	}
 	now := time.Now().UTC()
 	if cur == nil {
-		r := &store.Resource{Tenant: tenant, Type: c.rt.Name, ID: uuid.NewString(), Doc: doc, Version: 1, Created: now, Modified: now}
+		r := &store.Resource{Tenant: tenant, Type: c.rt.Name, ID: store.NewID(), Doc: doc, Version: 1, Created: now, Modified: now}
 		if err := c.st.Create(ctx, c.rt, r, nil); err != nil {
 			return e, err
 		}
