@@ -58,24 +58,7 @@ func seedClientStore(b *testing.B, data string, users, groups int) []string {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	rt := reg.ResourceType("User")
-	ids := make([]string, 0, users)
-	for i := 0; i < users; i += 5000 {
-		var rs []*store.Resource
-		for j := i; j < min(users, i+5000); j++ {
-			in, err := rt.Normalize(entraUser(fmt.Sprintf("user%07d", j)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			now := time.Now().UTC()
-			r := &store.Resource{Tenant: store.DefaultTenant, Type: "User", ID: uuid.NewString(), Doc: in.Doc, Version: 1, Created: now, Modified: now}
-			rs = append(rs, r)
-			ids = append(ids, r.ID)
-		}
-		if err := st.CreateBatch(ctx, rt, rs); err != nil {
-			b.Fatal(err)
-		}
-	}
+	ids := seedEntraUsers(b, st, users, 5000, "user")
 	gt := reg.ResourceType("Group")
 	for g := range groups {
 		in, err := gt.Normalize(map[string]any{"schemas": []any{schema.GroupURN}, "displayName": fmt.Sprintf("group%05d", g)})

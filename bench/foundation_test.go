@@ -65,27 +65,9 @@ func setup(b *testing.B) *fixture {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rt := reg.ResourceType("User")
 		n := seedUsers()
 		start := time.Now()
-		ids := make([]string, 0, n)
-		const batch = 5000
-		for i := 0; i < n; i += batch {
-			var rs []*store.Resource
-			for j := i; j < min(n, i+batch); j++ {
-				in, err := rt.Normalize(entraUser(fmt.Sprintf("seed%07d", j)))
-				if err != nil {
-					b.Fatal(err)
-				}
-				now := time.Now().UTC()
-				r := &store.Resource{Tenant: store.DefaultTenant, Type: "User", ID: uuid.NewString(), Doc: in.Doc, Version: 1, Created: now, Modified: now}
-				rs = append(rs, r)
-				ids = append(ids, r.ID)
-			}
-			if err := st.CreateBatch(ctx, rt, rs); err != nil {
-				b.Fatal(err)
-			}
-		}
+		ids := seedEntraUsers(b, st, n, 5000, "seed")
 		if err := st.Optimize(ctx); err != nil {
 			b.Fatal(err)
 		}

@@ -18,10 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/pamscim/pamscim/internal/schema"
-	"github.com/pamscim/pamscim/internal/store"
 	"github.com/pamscim/pamscim/internal/store/postgres"
 	"github.com/pamscim/pamscim/internal/store/postgres/pgtest"
 	"github.com/pamscim/pamscim/internal/store/sqlite"
@@ -84,21 +81,7 @@ func BenchmarkInstances(b *testing.B) {
 
 func seedInstanceStore(b *testing.B, st *sqlstore.DB, n int) {
 	ctx := context.Background()
-	rt := schema.Default().ResourceType("User")
-	for i := 0; i < n; i += 2000 {
-		var rs []*store.Resource
-		for j := i; j < min(n, i+2000); j++ {
-			in, err := rt.Normalize(entraUser(fmt.Sprintf("seed%07d", j)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			now := time.Now().UTC()
-			rs = append(rs, &store.Resource{Tenant: store.DefaultTenant, Type: "User", ID: uuid.NewString(), Doc: in.Doc, Version: 1, Created: now, Modified: now})
-		}
-		if err := st.CreateBatch(ctx, rt, rs); err != nil {
-			b.Fatal(err)
-		}
-	}
+	seedEntraUsers(b, st, n, 2000, "seed")
 	if err := st.Optimize(ctx); err != nil {
 		b.Fatal(err)
 	}

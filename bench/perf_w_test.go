@@ -42,7 +42,6 @@ import (
 
 	"github.com/pamscim/pamscim/internal/app"
 	"github.com/pamscim/pamscim/internal/schema"
-	"github.com/pamscim/pamscim/internal/store"
 	"github.com/pamscim/pamscim/internal/store/sqlite"
 )
 
@@ -70,26 +69,9 @@ func perfSetup(b *testing.B) *perfFix {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rt := reg.ResourceType("User")
 		n := envInt("PAMSCIM_BENCH_PERF_USERS", 100_000)
 		start := time.Now()
-		ids := make([]string, 0, n)
-		for i := 0; i < n; i += 5000 {
-			var rs []*store.Resource
-			for j := i; j < min(n, i+5000); j++ {
-				in, err := rt.Normalize(entraUser(fmt.Sprintf("seed%07d", j)))
-				if err != nil {
-					b.Fatal(err)
-				}
-				now := time.Now().UTC()
-				r := &store.Resource{Tenant: store.DefaultTenant, Type: "User", ID: uuid.NewString(), Doc: in.Doc, Version: 1, Created: now, Modified: now}
-				rs = append(rs, r)
-				ids = append(ids, r.ID)
-			}
-			if err := st.CreateBatch(ctx, rt, rs); err != nil {
-				b.Fatal(err)
-			}
-		}
+		ids := seedEntraUsers(b, st, n, 5000, "seed")
 		if err := st.Optimize(ctx); err != nil {
 			b.Fatal(err)
 		}

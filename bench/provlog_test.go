@@ -46,21 +46,7 @@ func newProvlogServer(b *testing.B, dir string, users int, logOn bool) *provlogS
 	if err != nil {
 		b.Fatal(err)
 	}
-	rt := reg.ResourceType("User")
-	for i := 0; i < users; i += 5000 {
-		var rs []*store.Resource
-		for j := i; j < min(users, i+5000); j++ {
-			in, err := rt.Normalize(entraUser(fmt.Sprintf("seed%07d", j)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			now := time.Now().UTC()
-			rs = append(rs, &store.Resource{Tenant: store.DefaultTenant, Type: "User", ID: uuid.NewString(), Doc: in.Doc, Version: 1, Created: now, Modified: now})
-		}
-		if err := st.CreateBatch(ctx, rt, rs); err != nil {
-			b.Fatal(err)
-		}
-	}
+	seedEntraUsers(b, st, users, 5000, "seed")
 	if err := st.Optimize(ctx); err != nil {
 		b.Fatal(err)
 	}
