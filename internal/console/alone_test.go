@@ -2,8 +2,6 @@ package console_test
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,17 +15,7 @@ import (
 // no client authentication.
 func seedExchange(t *testing.T, endpoint, refresh string) (int, map[string]any) {
 	t.Helper()
-	res, err := http.Post(endpoint, "application/x-www-form-urlencoded", strings.NewReader("grant_type=refresh_token&refresh_token="+refresh))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var body map[string]any
-	if err := json.Unmarshal(raw, &body); err != nil {
-		t.Fatalf("token endpoint: %d %s", res.StatusCode, raw)
-	}
-	return res.StatusCode, body
+	return postToken(t, endpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
 }
 
 // TestRefreshTokenAloneToggle: the console sets "refresh token alone" at

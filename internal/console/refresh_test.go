@@ -31,7 +31,14 @@ func (e *env) tokenEndpoint() string {
 // credentials and returns the status and the JSON answer.
 func exchange(t *testing.T, endpoint, clientID, secret, refresh string) (int, map[string]any) {
 	t.Helper()
-	res, err := http.PostForm(endpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {clientID}, "client_secret": {secret}})
+	return postToken(t, endpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {clientID}, "client_secret": {secret}})
+}
+
+// postToken posts form to the token endpoint and returns the status and
+// the JSON answer.
+func postToken(t *testing.T, endpoint string, form url.Values) (int, map[string]any) {
+	t.Helper()
+	res, err := http.PostForm(endpoint, form)
 	if err != nil {
 		t.Fatal(err)
 	}
