@@ -83,6 +83,13 @@ func (s *Server) limitRequests(next http.Handler) http.Handler {
 					s.limited(metrics.ReasonInFlight)
 					s.log.Warn("refused: too many requests in flight", "method", r.Method, "path", r.URL.Path, "max_in_flight", l.MaxInFlight)
 					w.Header().Set("Retry-After", retry)
+					if r.ContentLength != 0 {
+						// Without it net/http reads up to 256 KiB of the
+						// unread body before answering: a flood would hold
+						// a goroutine per refused upload, and a client
+						// still sending would not see its 429 until done.
+						w.Header().Set("Connection", "close")
+					}
 					s.writeError(w, r, scimerr.New(scimerr.TooManyRequests, "the server is handling %d requests; retry after %s s", l.MaxInFlight, retry))
 					return
 				case <-r.Context().Done():

@@ -70,28 +70,55 @@ func status(res *http.Response) int {
 }
 
 // TestConcurrencyCap fills every slot with requests whose bodies are still
-// arriving; the next request is refused 429 with Retry-After, health still
-// answers, and the slots come back when the held requests finish.
+// arriving; the next request is refused 429 with Retry-After at once (even
+// one whose own body is still arriving), health still answers, and the
+// slots come back when the held requests finish.
 func TestConcurrencyCap(t *testing.T) {
 	e := newEnv(t, api.Config{Limits: api.Limits{MaxInFlight: 2, QueueWait: 20 * time.Millisecond, RetryAfter: 3 * time.Second}})
-	w1, r1 := e.slowPost("held1")
-	w2, r2 := e.slowPost("held2")
-	// If the test fails while the two requests are held open, end them
-	// before the server's Close, which would otherwise wait for them.
-	t.Cleanup(func() { w1.CloseWithError(io.ErrUnexpectedEOF); w2.CloseWithError(io.ErrUnexpectedEOF) })
+	type held struct {
+		name string
+		w    *io.PipeWriter
+		out  <-chan *http.Response
+	}
+	var hs []*held
+	n := 0
+	hold := func() *held {
+		n++
+		h := &held{name: fmt.Sprintf("held%d", n)}
+		h.w, h.out = e.slowPost(h.name)
+		// If the test fails while a request is held open, end it before
+		// the server's Close, which would otherwise wait for it.
+		t.Cleanup(func() { h.w.CloseWithError(io.ErrUnexpectedEOF) })
+		return h
+	}
+	hs = append(hs, hold(), hold())
 
 	var refused *resp
 	// Under -race on a loaded machine the held requests may take seconds
-	// to reach their slots.
+	// to reach their slots, and one of this loop's GETs can take a slot
+	// first: the held request is then the one refused (429), and another
+	// takes its place. A held request that ends any other way is a failure.
+	seen := map[int]int{}
 	for deadline := time.Now().Add(30 * time.Second); refused == nil && time.Now().Before(deadline); {
+		for i, h := range hs {
+			select {
+			case res := <-h.out:
+				if status(res) != http.StatusTooManyRequests {
+					t.Fatalf("%s ended while its body was still arriving: status %d", h.name, status(res))
+				}
+				hs[i] = hold()
+			default:
+			}
+		}
 		if r := e.do("GET", "/Users", nil); r.status == http.StatusTooManyRequests {
 			refused = r
 		} else {
+			seen[r.status]++
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	if refused == nil {
-		t.Fatal("no 429 while both slots were held")
+		t.Fatalf("no 429 while both slots were held; statuses seen: %v", seen)
 	}
 	refused.want(t, http.StatusTooManyRequests)
 	if ra := refused.header.Get("Retry-After"); ra != "3" {
@@ -100,17 +127,34 @@ func TestConcurrencyCap(t *testing.T) {
 	if res, err := http.Get(e.srv.URL + "/healthz"); err != nil || res.StatusCode != 200 {
 		t.Fatalf("healthz while capped: %v %v", res, err)
 	}
-
-	for _, w := range []*io.PipeWriter{w1, w2} {
-		io.WriteString(w, `"active":true}`)
-		w.Close()
+	// The GETs are sequential, so both slots are the held requests'. A
+	// third upload is refused before its body ends: the server closes
+	// the connection instead of reading the rest first.
+	w3, r3 := e.slowPost("refused")
+	defer w3.Close()
+	select {
+	case res := <-r3:
+		if status(res) != http.StatusTooManyRequests {
+			t.Fatalf("third upload: status %d, want 429", status(res))
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("third upload: no 429 until its body ends")
 	}
-	if s1, s2 := status(<-r1), status(<-r2); s1 != 201 || s2 != 201 {
-		t.Fatalf("held requests: %d %d, want 201 201", s1, s2)
+
+	for _, h := range hs {
+		io.WriteString(h.w, `"active":true}`)
+		h.w.Close()
+	}
+	for _, h := range hs {
+		if st := status(<-h.out); st != 201 {
+			t.Fatalf("%s: status %d, want 201", h.name, st)
+		}
 	}
 	e.do("POST", "/Users", `{"userName":"after"}`).want(t, 201)
-	if r := e.do("GET", "/Users?filter="+url.QueryEscape(`userName eq "held1"`), nil).want(t, 200); r.body["totalResults"] != float64(1) {
-		t.Fatalf("held create not stored: %s", r.raw)
+	for _, h := range hs {
+		if r := e.do("GET", "/Users?filter="+url.QueryEscape(`userName eq "`+h.name+`"`), nil).want(t, 200); r.body["totalResults"] != float64(1) {
+			t.Fatalf("held create %s not stored: %s", h.name, r.raw)
+		}
 	}
 }
 
