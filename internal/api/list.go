@@ -235,14 +235,45 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, rt *schema.Resourc
 			q.StartIndex = *sr.StartIndex
 		}
 	}
+	var (
+		walk        *walkKey
+		epoch       uint64
+		haveEpoch   bool
+		carried     int
+		haveCarried bool
+		now         = s.now()
+	)
 	if sr.Cursor == nil {
 		if err := s.checkIndexWindow(q.StartIndex, q.Count); err != nil {
 			return err
+		}
+		walk = &walkKey{tenant: pr.Tenant, credential: pr.TokenName, rtype: rt.Name, filter: sr.Filter, sortBy: strings.ToLower(sr.SortBy), desc: q.Descending}
+		// Read before the count, so that a write committing meanwhile
+		// leaves the count recorded under an epoch that has already moved.
+		if we, ok := s.store.(store.WriteEpoch); ok {
+			epoch, haveEpoch = we.WriteEpoch(), true
+		}
+		after, total, ok := s.walks.lookup(*walk, q.StartIndex-1, epoch, now)
+		if after != nil && q.Count > 0 {
+			q.After = after
+		}
+		if ok && haveEpoch {
+			q.NoTotal, carried, haveCarried = true, total, true
 		}
 	}
 	page, err := s.listStore(r.Context(), q, sr.Filter)
 	if err != nil {
 		return err
+	}
+	if walk != nil {
+		var last *store.Key
+		if page.HasMore && page.Last != nil {
+			last = page.Last
+		}
+		s.walks.record(*walk, q.StartIndex-1+len(page.Resources), last, !q.NoTotal && haveEpoch, page.Total, epoch, now)
+		if haveCarried {
+			page.Total = carried
+		}
 	}
 	base := s.baseURL(r)
 	if err := s.pamDecorate(r.Context(), base, rt, page.Resources, p); err != nil {

@@ -65,6 +65,7 @@ type Server struct {
 	now     func() time.Time
 	mux     *http.ServeMux
 	cursors *cursors
+	walks   *walks   // index paging's continuations (indexpage.go)
 	sec     security // authz.go
 	obs     observer // provisioning log and metrics (logrecord.go)
 }
@@ -99,6 +100,7 @@ func New(reg *schema.Registry, st store.Store, au *auth.Service, cfg Config, log
 	}
 	s := &Server{reg: reg, store: st, auth: au, cfg: cfg, log: log, now: time.Now, mux: http.NewServeMux()}
 	s.cursors = &cursors{st: st}
+	s.walks = newWalks()
 	s.routes()
 	return s
 }

@@ -251,6 +251,15 @@ type TokenEpoch interface {
 	TokenEpoch() uint64
 }
 
+// WriteEpoch is implemented by a store that counts the write transactions
+// made through it. A number derived from the resources (a list's
+// totalResults) and read while the epoch stayed put is still exact, so it can
+// be reused instead of counted again; writes made by another process or
+// instance are not counted, so such reuse is also bounded in time.
+type WriteEpoch interface {
+	WriteEpoch() uint64
+}
+
 // TenantStore keeps tenants.
 type TenantStore interface {
 	CreateTenant(ctx context.Context, name string, at time.Time) error

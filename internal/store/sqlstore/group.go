@@ -156,6 +156,9 @@ func (c *committer) run(batch []*groupJob) {
 	}
 	// The group's own statements run without any request's deadline.
 	bg := context.Background()
+	// As in withTx: the epoch moves after the commit, before any writer
+	// of the group is answered.
+	defer c.db.writes.Add(1)
 	fail := func(err error) {
 		for _, j := range live {
 			if j.err == nil {

@@ -80,9 +80,17 @@ type DB struct {
 	group *committer
 	// epoch counts token revocations (store.TokenEpoch).
 	epoch atomic.Uint64
+	// writes counts write transactions (store.WriteEpoch).
+	writes atomic.Uint64
 }
 
-var _ store.TokenEpoch = (*DB)(nil)
+var (
+	_ store.TokenEpoch = (*DB)(nil)
+	_ store.WriteEpoch = (*DB)(nil)
+)
+
+// WriteEpoch returns the number of write transactions made through db.
+func (db *DB) WriteEpoch() uint64 { return db.writes.Load() }
 
 // TokenEpoch returns the number of revocations made through db.
 func (db *DB) TokenEpoch() uint64 { return db.epoch.Load() }
@@ -227,6 +235,9 @@ func (db *DB) uniqueErr(rt *schema.ResourceType, doc schema.Doc) error {
 
 // withTx runs fn in a write transaction, retrying serialization failures.
 func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	// The epoch moves after the commit (or failure), before the writer is
+	// answered: a reader that read it before counting sees the move.
+	defer db.writes.Add(1)
 	for attempt := 0; ; attempt++ {
 		tx, err := db.wdb.BeginTx(ctx, nil)
 		if err != nil {
