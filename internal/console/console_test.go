@@ -156,6 +156,11 @@ func (b *browser) post(path string, form url.Values) resp {
 	if _, ok := form["csrf"]; !ok {
 		form.Set("csrf", b.csrf)
 	}
+	// The password typed again on the forms that make a credential, as the
+	// administrator would; TestReauth sends none, or a wrong one.
+	if _, ok := form[console.ReauthField]; !ok {
+		form.Set(console.ReauthField, password)
+	}
 	return b.do(http.MethodPost, path, form, nil)
 }
 
@@ -330,7 +335,7 @@ func TestCSRF(t *testing.T) {
 	b.signIn("root")
 	good := b.csrf
 	form := func(csrf string) url.Values {
-		v := url.Values{"name": {"t1"}, "scope_read": {"1"}, "expires": {"30d"}}
+		v := url.Values{"name": {"t1"}, "scope_read": {"1"}, "expires": {"30d"}, console.ReauthField: {password}}
 		if csrf != "-" {
 			v.Set("csrf", csrf)
 		}

@@ -433,6 +433,10 @@ func (c *Console) createClient(w http.ResponseWriter, r *http.Request, s *sessio
 		bad("Refresh token lifetime: " + err.Error())
 		return
 	}
+	if status, msg := c.confirmPassword(w, r, s, "creating client "+strconv.Quote(f.Name), ""); status != 0 {
+		c.showClients(w, r, s, status, f, msg)
+		return
+	}
 	cl, secret, err := c.oauth.CreateClient(r.Context(), oauth.ClientSpec{Tenant: s.tenant, Name: f.Name, Scopes: scopes, Grants: grants, AccessTTL: access, RefreshTTL: refresh,
 		RefreshTokenAlone: f.RefreshAlone}, s.actor())
 	if err != nil {
@@ -469,6 +473,10 @@ func (c *Console) rotateClient(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	if cl.PublicKey != "" {
 		c.showClients(w, r, s, http.StatusBadRequest, defaultClientForm(), "Client "+cl.Name+" authenticates with a key; set its new public key with pamscim oauth rotate-secret --public-key.")
+		return
+	}
+	if status, msg := c.confirmPassword(w, r, s, "recycling the secret of "+cl.Name, "client:"+cl.ID); status != 0 {
+		c.showClients(w, r, s, status, defaultClientForm(), msg)
 		return
 	}
 	revoke := checked(r, "revoke_tokens")
@@ -515,10 +523,20 @@ func (c *Console) issueRefreshToken(w http.ResponseWriter, r *http.Request, s *s
 	if cl == nil {
 		return
 	}
+	noGrant := "Client " + cl.Name + " may not use refresh tokens: its grants do not include refresh_token. Create a client with the refresh token grant."
+	// Checked before the password, which would be asked in vain.
+	if !slices.Contains(cl.Grants, oauth.GrantRefresh) {
+		c.showClients(w, r, s, http.StatusBadRequest, defaultClientForm(), noGrant)
+		return
+	}
+	if status, msg := c.confirmPassword(w, r, s, "generating a refresh token for "+cl.Name, "client:"+cl.ID); status != 0 {
+		c.showClients(w, r, s, status, defaultClientForm(), msg)
+		return
+	}
 	rt, t, err := c.oauth.IssueRefreshToken(r.Context(), cl.ID, s.actor())
 	if err != nil {
 		if scimerr.KindOf(err) == scimerr.InvalidValue {
-			c.showClients(w, r, s, http.StatusBadRequest, defaultClientForm(), "Client "+cl.Name+" may not use refresh tokens: its grants do not include refresh_token. Create a client with the refresh token grant.")
+			c.showClients(w, r, s, http.StatusBadRequest, defaultClientForm(), noGrant)
 			return
 		}
 		c.internal(w, r, err)
@@ -554,6 +572,14 @@ func (c *Console) setRefreshAlone(w http.ResponseWriter, r *http.Request, s *ses
 	default:
 		c.fail(w, r, http.StatusBadRequest, "The form does not say whether to allow refresh tokens alone.")
 		return
+	}
+	// Turning it on makes every refresh token the client holds a credential
+	// by itself; turning it off only takes that away.
+	if on && slices.Contains(cl.Grants, oauth.GrantRefresh) {
+		if status, msg := c.confirmPassword(w, r, s, "allowing refresh tokens of "+cl.Name+" alone", "client:"+cl.ID); status != 0 {
+			c.showClients(w, r, s, status, defaultClientForm(), msg)
+			return
+		}
 	}
 	changed, err := c.oauth.SetRefreshTokenAlone(r.Context(), cl.ID, on, s.actor())
 	if err != nil {
@@ -676,6 +702,10 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *session
 	}
 	if exp != "never" {
 		ttl, _ = ParseTTL(exp)
+	}
+	if status, msg := c.confirmPassword(w, r, s, "creating token "+strconv.Quote(name), "token:"+name); status != 0 {
+		bad(status, msg)
+		return
 	}
 	secret, t, err := c.tokens.CreateToken(r.Context(), s.tenant, name, scopes, ttl, s.actor())
 	if err != nil {
@@ -816,3 +846,47 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 func hashID(raw []byte) []byte { return auth.Hash(string(raw)) }
+
+// ---- re-authentication ----
+
+// EventReauth is a refused confirmation of the administrator's password
+// before a credential is made (a success is not recorded separately: the
+// action it allowed is).
+const EventReauth = "admin.reauth"
+
+// ReauthField is the form field of the administrator's password, asked
+// again before an action that makes a long-lived credential.
+const ReauthField = "admin_password"
+
+// confirmPassword checks the administrator's password, typed again into
+// the form of an action that makes or reveals a long-lived credential (a
+// client secret, a SCIM token, a refresh token) or lets a refresh token be
+// used alone. A session cookie that leaked — from a shared workstation, a
+// proxy log, a browser extension — is then not enough to mint a credential
+// that outlives the session. Wrong passwords count against the sign-in
+// throttle of the administrator and of the source address, so a stolen
+// session cannot be used to guess the password faster than the sign-in
+// form can. It returns 0 when the password is right, else the status and
+// the message to show; what says what was not done.
+func (c *Console) confirmPassword(w http.ResponseWriter, r *http.Request, s *session, what, object string) (int, string) {
+	pw := r.PostForm.Get(ReauthField)
+	if pw == "" {
+		return http.StatusBadRequest, "Type your password to confirm: " + what + " was not done."
+	}
+	src, now := c.source(r), c.now()
+	acct := "admin\x00" + s.admin.Name
+	fail := func(detail string) {
+		c.record(r, store.AuditEvent{Tenant: s.tenant, Actor: s.actor(), Event: EventReauth, Outcome: "failure", Object: object, Detail: detail})
+	}
+	if blocked, wait := c.failures.Check(src, "", acct, now); blocked {
+		w.Header().Set("Retry-After", strconvSeconds(wait))
+		fail("throttled: " + what)
+		return http.StatusTooManyRequests, "Too many wrong passwords. Wait " + strconvSeconds(wait) + " seconds and try again: " + what + " was not done."
+	}
+	if !auth.CheckPassword(s.admin.PasswordHash, pw) {
+		c.failures.Failed(src, "", acct, now)
+		fail("wrong password: " + what)
+		return http.StatusForbidden, "That is not your password: " + what + " was not done. Type the password you sign in with."
+	}
+	return 0, ""
+}

@@ -126,6 +126,14 @@ test('create an OAuth client and see its secret exactly once', { skip }, async (
   await page.fill('input[name=name]', 'SailPoint IdentityIQ');
   await page.fill('input[name=access_ttl]', '10m');
   await page.fill('input[name=refresh_ttl]', '60d');
+  // A wrong password refuses it, keeps what was typed, and makes nothing.
+  await page.fill('form.form-grid input[name=admin_password]', 'not the password');
+  await page.click('button:has-text("Create client")');
+  assert.match(await page.textContent('.alert.error'), /That is not your password/);
+  assert.equal(await page.inputValue('form.form-grid input[name=name]'), 'SailPoint IdentityIQ');
+  assert.equal(await page.inputValue('form.form-grid input[name=access_ttl]'), '10m');
+  assert.equal(await page.locator('#secret').count(), 0);
+  await page.fill('form.form-grid input[name=admin_password]', PASSWORD);
   await page.click('button:has-text("Create client")');
   await page.waitForURL(/\/clients$/);
   const secret = await page.inputValue('#secret');
@@ -153,6 +161,7 @@ test('create an OAuth client and see its secret exactly once', { skip }, async (
   // Recycle the secret: a new one, once; the old one stops working. The
   // button is behind a confirmation that opens without script.
   await page.click('table.clients summary:has-text("Recycle secret")');
+  await page.fill('table.clients details[open] input[name=admin_password]', PASSWORD);
   await page.click('table.clients button:has-text("Recycle secret")');
   await page.waitForURL(/\/clients$/);
   const rotated = await page.inputValue('#secret');
@@ -176,6 +185,15 @@ test('create an OAuth client and see its secret exactly once', { skip }, async (
   client = { id: clientID, secret: rotated };
 });
 
+// generateRefresh opens a client's "Generate refresh token…" confirmation,
+// types the administrator's password, which it asks for again, and submits.
+async function generateRefresh(row, shotName) {
+  await row.locator('summary:has-text("Generate refresh token")').click();
+  await row.locator('details[open] input[name=admin_password]').fill(PASSWORD);
+  if (shotName) await shot(shotName);
+  await row.locator('details[open] button:has-text("Generate refresh token")').click();
+}
+
 async function tokenEndpoint(params) {
   const res = await fetch(`${base}/scim/oauth/token`, {
     method: 'POST',
@@ -188,7 +206,7 @@ async function tokenEndpoint(params) {
 test('generate a refresh token for a client: shown once, then it works and rotates', { skip }, async () => {
   assert.ok(client.id, 'the client of the previous test');
   const row = page.locator('table.clients tbody tr', { hasText: 'SailPoint IdentityIQ' });
-  await row.locator('button:has-text("Generate refresh token")').click();
+  await generateRefresh(row, '13-reauth');
   await page.waitForURL(/\/clients$/);
   const refresh = await page.inputValue('#secret');
   assert.match(refresh, /^pamscim_rt_[A-Za-z0-9_-]{43}$/);
@@ -233,7 +251,7 @@ async function seedRefresh(refreshToken) {
 test('allow refresh tokens alone: seed 000\'s exchange without the client secret', { skip }, async () => {
   assert.ok(client.id, 'the client of the previous tests');
   const row = page.locator('table.clients tbody tr', { hasText: 'SailPoint IdentityIQ' });
-  await row.locator('button:has-text("Generate refresh token")').click();
+  await generateRefresh(row);
   await page.waitForURL(/\/clients$/);
   const refresh = await page.inputValue('#secret');
   assert.match(await page.textContent('#flash'), /client's ID and secret/);
@@ -247,6 +265,7 @@ test('allow refresh tokens alone: seed 000\'s exchange without the client secret
   // Turn it on: behind a confirmation that says what it costs.
   await row.locator('summary:has-text("Allow refresh token alone")').click();
   assert.match(await row.locator('.confirm-box', { hasText: 'credential by itself' }).textContent(), /keep it as secret as a client secret/);
+  await row.locator('details[open] input[name=admin_password]').fill(PASSWORD);
   await row.locator('button:has-text("Allow refresh token alone")').click();
   await page.waitForURL(/\/clients$/);
   assert.match(await page.textContent('#flash'), /exchanged alone/);
@@ -278,7 +297,7 @@ test('allow refresh tokens alone: seed 000\'s exchange without the client secret
   // A token generated now says it is exchanged alone; turning the setting
   // off refuses it again.
   await page.reload();
-  await row.locator('button:has-text("Generate refresh token")').click();
+  await generateRefresh(row);
   await page.waitForURL(/\/clients$/);
   const later = await page.inputValue('#secret');
   assert.match(await page.textContent('#flash'), /nothing else \(this client allows refresh tokens alone\)/);
@@ -296,6 +315,7 @@ test('create a SCIM token and revoke it', { skip }, async () => {
   await page.waitForURL(/\/tokens$/);
   await page.fill('input[name=name]', 'okta-prod');
   await page.selectOption('select[name=expires]', '30d');
+  await page.fill('input[name=admin_password]', PASSWORD);
   await page.click('button:has-text("Create token")');
   await page.waitForURL(/\/tokens$/);
   const secret = await page.inputValue('#secret');
