@@ -43,6 +43,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -316,8 +317,9 @@ func (c *Console) authed(h handlerFunc) http.Handler {
 		}
 		if s == nil {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				_, err := r.Cookie(CookieName)
 				c.setCookie(w, r, "", -1)
-				http.Redirect(w, r, Prefix+"login", http.StatusSeeOther)
+				http.Redirect(w, r, loginURL(r, err == nil), http.StatusSeeOther)
 				return
 			}
 			c.fail(w, r, http.StatusUnauthorized, "Your session has ended. Sign in again.")
@@ -337,6 +339,42 @@ func (c *Console) authed(h handlerFunc) http.Handler {
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), sourceKey{}, c.source(r))), s)
 	})
+}
+
+// loginURL is where a page sends a request without a session: the sign-in
+// page, told which page to return to (so a link opened after the session
+// ended lands where it pointed) and whether a session had just ended (a
+// cookie came but is no session any more), so that it can say why.
+func loginURL(r *http.Request, ended bool) string {
+	v := url.Values{}
+	if r.URL.Path != Prefix {
+		v.Set("next", r.URL.RequestURI())
+	}
+	if ended {
+		v.Set("ended", "1")
+	}
+	if len(v) == 0 {
+		return Prefix + "login"
+	}
+	return Prefix + "login?" + v.Encode()
+}
+
+// safeNext returns next when it is a console page to go to after sign-in,
+// else "": a sign-in link must not become an open redirect (//host,
+// https://host, /admin/../elsewhere, a backslash some browsers read as a
+// slash).
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, Prefix) || strings.ContainsAny(next, "\\\r\n\t") {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Fragment != "" {
+		return ""
+	}
+	if p := path.Clean(u.Path); !strings.HasPrefix(p+"/", Prefix) || p == Prefix+"login" || p == Prefix+"logout" {
+		return ""
+	}
+	return next
 }
 
 // scoped is authed for a /admin/t/{tenant}/ page: the tenant must exist and

@@ -212,8 +212,12 @@ func TestAuthRequired(t *testing.T) {
 			r := b.do(tc.method, tc.path, url.Values{"name": {"x"}, "csrf": {"x"}}, nil)
 			if tc.method == "GET" || tc.method == "HEAD" {
 				wantStatus(t, tc.path, r, http.StatusSeeOther)
-				if r.header.Get("Location") != "/admin/login" {
-					t.Fatalf("redirect to %q", r.header.Get("Location"))
+				want := "/admin/login"
+				if tc.path != "/admin/" {
+					want += "?next=" + url.QueryEscape(tc.path)
+				}
+				if r.header.Get("Location") != want {
+					t.Fatalf("redirect to %q, want %q", r.header.Get("Location"), want)
 				}
 			} else {
 				wantStatus(t, tc.path, r, http.StatusUnauthorized)
@@ -390,7 +394,7 @@ func TestSessionExpiry(t *testing.T) {
 		e.clk.add(31 * time.Minute)
 		r := b.get(dash)
 		wantStatus(t, "after 31 idle minutes", r, http.StatusSeeOther)
-		if r.header.Get("Location") != "/admin/login" {
+		if r.header.Get("Location") != "/admin/login?ended=1&next=%2Fadmin%2Ft%2Fdefault%2F" {
 			t.Fatalf("redirect %q", r.header.Get("Location"))
 		}
 		wantStatus(t, "expired session posts", b.post("/admin/t/default/tokens", url.Values{"name": {"x"}}), http.StatusUnauthorized)

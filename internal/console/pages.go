@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -130,22 +131,48 @@ func (c *Console) done(w http.ResponseWriter, r *http.Request, s *session, to st
 
 // ---- sign-in ----
 
+// loginData is the sign-in form: the name typed, the page to go to after
+// it, and why it is asked (a session that ended).
+type loginData struct {
+	Name, Next string
+	Ended      string
+}
+
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
 	if s, err := c.loadSession(r); err == nil && s != nil {
-		http.Redirect(w, r, Prefix, http.StatusSeeOther)
+		http.Redirect(w, r, cmp.Or(next, Prefix), http.StatusSeeOther)
 		return
 	}
-	c.render(w, r, http.StatusOK, "login", &page{Title: "Sign in"})
+	d := loginData{Next: next}
+	if r.URL.Query().Get("ended") != "" {
+		d.Ended = "Your session has ended: sessions end after " + inWords(c.cfg.IdleTimeout) + " without activity, " +
+			inWords(c.cfg.MaxAge) + " after sign-in, or at sign-out. Sign in again to go on."
+	}
+	c.render(w, r, http.StatusOK, "login", &page{Title: "Sign in", Data: d})
+}
+
+// inWords says a session lifetime as a person would: "30 minutes", "12 hours".
+func inWords(d time.Duration) string {
+	n, unit := int64(d/time.Minute), "minute"
+	if d%time.Hour == 0 {
+		n, unit = int64(d/time.Hour), "hour"
+	}
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.FormatInt(n, 10) + " " + unit + "s"
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		c.render(w, r, http.StatusBadRequest, "login", &page{Title: "Sign in", Error: "The form could not be read."})
+		c.render(w, r, http.StatusBadRequest, "login", &page{Title: "Sign in", Data: loginData{}, Error: "The form could not be read."})
 		return
 	}
 	name := strings.TrimSpace(r.PostForm.Get("name"))
 	password := r.PostForm.Get("password")
+	next := safeNext(r.PostForm.Get("next"))
 	src := c.source(r)
 	now := c.now()
 	// The account key is the name as typed, known or not, so that the
@@ -154,7 +181,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if blocked, wait := c.failures.Check(src, "", acct, now); blocked {
 		w.Header().Set("Retry-After", strconvSeconds(wait))
 		c.record(r, store.AuditEvent{Actor: "admin:" + name, Event: EventSignIn, Outcome: "failure", Detail: "throttled"})
-		c.render(w, r, http.StatusTooManyRequests, "login", &page{Title: "Sign in", Data: name,
+		c.render(w, r, http.StatusTooManyRequests, "login", &page{Title: "Sign in", Data: loginData{Name: name, Next: next},
 			Error: "Too many failed attempts. Wait " + strconvSeconds(wait) + " seconds and try again."})
 		return
 	}
@@ -175,7 +202,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			tenant = a.Tenant
 		}
 		c.record(r, store.AuditEvent{Tenant: tenant, Actor: "admin:" + name, Event: EventSignIn, Outcome: "failure", Detail: "wrong name or password"})
-		c.render(w, r, http.StatusUnauthorized, "login", &page{Title: "Sign in", Data: name, Error: "Wrong name or password."})
+		c.render(w, r, http.StatusUnauthorized, "login", &page{Title: "Sign in", Data: loginData{Name: name, Next: next}, Error: "Wrong name or password."})
 		return
 	}
 	raw := newSessionID()
@@ -191,7 +218,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	_ = c.st.AdminSignedIn(ctx, a.Name, now)
 	c.record(r, store.AuditEvent{Tenant: homeTenant(a), Actor: "admin:" + a.Name, Event: EventSignIn, Detail: "console session"})
 	c.setCookie(w, r, base64.RawURLEncoding.EncodeToString(raw), 0)
-	http.Redirect(w, r, Prefix, http.StatusSeeOther)
+	http.Redirect(w, r, cmp.Or(next, Prefix), http.StatusSeeOther)
 }
 
 func strconvSeconds(d time.Duration) string {
@@ -226,14 +253,26 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, s *session) {
 	http.Redirect(w, r, tenantPath(homeTenant(s.admin), ""), http.StatusSeeOther)
 }
 
+// switchTenant opens another tenant on the page of the same section (its
+// clients for its clients, and so on): switching is to compare or to do the
+// same thing elsewhere. Object pages (a log entry) open the section's list,
+// since the object is the other tenant's.
 func (c *Console) switchTenant(w http.ResponseWriter, r *http.Request, s *session) {
 	t := r.URL.Query().Get("tenant")
 	if t == "" {
 		http.Redirect(w, r, Prefix, http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, tenantPath(t, ""), http.StatusSeeOther)
+	to := r.URL.Query().Get("to")
+	if !slices.Contains(sections, to) {
+		to = ""
+	}
+	http.Redirect(w, r, tenantPath(t, to), http.StatusSeeOther)
 }
+
+// sections are the pages of a tenant the switcher keeps ("" is the
+// dashboard).
+var sections = []string{"clients", "tokens", "log", "audit"}
 
 var tenantName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
