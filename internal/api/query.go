@@ -37,10 +37,10 @@ func (s *Server) listStore(ctx context.Context, q store.Query, filter string) (*
 	return page, err
 }
 
-// checkIndexWindow refuses index paging past IndexPagingLimit: every page
-// costs an OFFSET over the rows before it, so walking a large store by
-// startIndex costs the square of its size, where cursor paging costs it
-// once. The limit is off by default because Netwrix and SailPoint walk
+// checkIndexWindow refuses index paging past IndexPagingLimit, for
+// operators who want clients on cursors: a page that does not continue a
+// walk this instance served (indexpage.go) costs an OFFSET over the rows
+// before it. The limit is off by default because Netwrix and SailPoint walk
 // whole directories by startIndex.
 func (s *Server) checkIndexWindow(start, count int) error {
 	lim := s.cfg.IndexPagingLimit
