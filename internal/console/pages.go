@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -57,6 +58,14 @@ func (c *Console) parseTemplates() error {
 			return ""
 		},
 		"dur":  fmtDuration,
+		// unq shows a logged query string as it was meant
+		// (filter=userName eq "x"), not percent-encoded.
+		"unq": func(q string) string {
+			if u, err := url.QueryUnescape(q); err == nil {
+				return u
+			}
+			return q
+		},
 		"tp":   tenantPath,
 		"join": strings.Join,
 		"ms": func(d time.Duration) string {
@@ -779,6 +788,7 @@ func (c *Console) revokeToken(w http.ResponseWriter, r *http.Request, s *session
 // ---- provisioning log ----
 
 type logData struct {
+	Back     template.URL // this list's filters, carried by Open so the entry links back to them (url.Values.Encode: escaped already)
 	Q        store.LogQuery
 	Entries  []store.LogEntry
 	Older    string // URL of the next page, "" when none
@@ -800,7 +810,7 @@ func (c *Console) logPage(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		q.BeforeID = n
 	}
-	d := logData{Q: q, Statuses: statusChoices, Filter: q.Status != "" || q.Path != "" || q.Client != "" || q.ResourceID != ""}
+	d := logData{Q: q, Back: template.URL(logFilters(v).Encode()), Statuses: statusChoices, Filter: q.Status != "" || q.Path != "" || q.Client != "" || q.ResourceID != ""}
 	if _, _, err := store.StatusRange(q.Status); err != nil {
 		c.show(w, r, s, http.StatusBadRequest, "log", "log", "Provisioning log", d, "Status: give a code such as 409, a class such as 4xx, or error.")
 		return
@@ -823,7 +833,23 @@ func (c *Console) logPage(w http.ResponseWriter, r *http.Request, s *session) {
 	c.show(w, r, s, http.StatusOK, "log", "log", "Provisioning log", d, "")
 }
 
+// logFilterKeys are the log list's query parameters: an entry opened from a
+// filtered list carries them, and links back to the same list.
+var logFilterKeys = []string{"status", "path", "client", "resource", "before"}
+
+func logFilters(v url.Values) url.Values {
+	out := url.Values{}
+	for _, k := range logFilterKeys {
+		if x := strings.TrimSpace(v.Get(k)); x != "" {
+			out.Set(k, x)
+		}
+	}
+	return out
+}
+
 type logEntryData struct {
+	Back         string // the list it was opened from
+	Filtered     bool
 	E            *store.LogEntry
 	Request      string
 	Response     string
@@ -857,7 +883,11 @@ func (c *Console) logEntryPage(w http.ResponseWriter, r *http.Request, s *sessio
 		c.internal(w, r, err)
 		return
 	}
-	d := logEntryData{E: e, Request: pretty(e.RequestBody), Response: pretty(e.ResponseBody)}
+	d := logEntryData{E: e, Back: tenantPath(s.tenant, "log"), Request: pretty(e.RequestBody), Response: pretty(e.ResponseBody)}
+	if f := logFilters(r.URL.Query()); len(f) > 0 {
+		d.Back += "?" + f.Encode()
+		d.Filtered = f.Has("status") || f.Has("path") || f.Has("client") || f.Has("resource")
+	}
 	c.show(w, r, s, http.StatusOK, "logentry", "log", fmt.Sprintf("Log entry %d", e.ID), d, "")
 }
 

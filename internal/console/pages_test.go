@@ -188,23 +188,24 @@ func TestLogPages(t *testing.T) {
 			Status: st, Duration: 3 * time.Millisecond, Client: "okta", ResourceType: "User", ResourceID: "id-" + string(rune('a'+i)),
 			RequestBody: []byte(`{"userName":"u` + string(rune('a'+i)) + `","password":"[redacted]"}`), ResponseBody: []byte(`{"status":"409","scimType":"uniqueness"}`)})
 	}
-	entries = append(entries, store.LogEntry{Tenant: "acme", At: now, Method: "GET", Path: "/Groups", Status: 400, Client: "acme-client"})
+	entries = append(entries, store.LogEntry{Tenant: "acme", At: now, Method: "GET", Path: "/Groups", Status: 400, Client: "acme-client"},
+		store.LogEntry{Tenant: "default", At: now, Method: "GET", Path: "/Users", Query: "filter=userName%20eq%20%22bjensen%40example.com%22&count=2", Status: 400, Client: "okta"})
 	if err := e.st.AppendLog(ctx, entries); err != nil {
 		t.Fatal(err)
 	}
 	b := e.browser()
 	b.signIn("root")
-	rows := regexp.MustCompile(`href="/admin/t/default/log/(\d+)"`)
+	rows := regexp.MustCompile(`href="/admin/t/default/log/(\d+)(\?[^"]*)?"`)
 	for _, tc := range []struct {
 		query string
 		want  int
 	}{
-		{"", 5},
-		{"?status=error", 3},
+		{"", 6},
+		{"?status=error", 4},
 		{"?status=409", 1},
 		{"?status=5xx", 1},
 		{"?status=4xx&resource=id-e", 1},
-		{"?client=okta", 5},
+		{"?client=okta", 6},
 		{"?client=acme-client", 0},
 		{"?path=Groups", 0},
 	} {
@@ -224,8 +225,25 @@ func TestLogPages(t *testing.T) {
 	for _, bad := range []string{"?status=abc", "?status=999", "?before=-1", "?before=x"} {
 		wantStatus(t, bad, b.get("/admin/t/default/log"+bad), http.StatusBadRequest)
 	}
+	// A logged query reads as it was meant, not percent-encoded.
+	if r := b.get("/admin/t/default/log"); !strings.Contains(r.body, `/Users?filter=userName eq &#34;bjensen@example.com&#34;&amp;count=2`) {
+		t.Fatal("the log shows the query percent-encoded")
+	}
+	// An entry opened from a filtered list links back to that list.
+	filtered := b.get("/admin/t/default/log?status=409&path=%2FUsers").body
+	m := rows.FindStringSubmatch(filtered)
+	if m == nil || m[2] != "?path=%2FUsers&amp;status=409" {
+		t.Fatalf("the Open link of a filtered list: %q", m)
+	}
+	r := b.get("/admin/t/default/log/" + m[1] + "?path=%2FUsers&status=409")
+	if !strings.Contains(r.body, `href="/admin/t/default/log?path=%2FUsers&amp;status=409">← Provisioning log (filtered)`) {
+		t.Fatalf("the entry does not link back to the filtered list: %.2000s", r.body)
+	}
+	if r := b.get("/admin/t/default/log/" + m[1]); !strings.Contains(r.body, `href="/admin/t/default/log">← Provisioning log<`) {
+		t.Fatal("the entry opened alone does not link back to the log")
+	}
 	es, _ := e.st.QueryLog(ctx, store.LogQuery{Tenant: "default", Status: "409"})
-	r := b.get("/admin/t/default/log/" + itoa(es[0].ID))
+	r = b.get("/admin/t/default/log/" + itoa(es[0].ID))
 	wantStatus(t, "entry", r, http.StatusOK)
 	for _, want := range []string{"[redacted]", "ub", "uniqueness", "okta", "409"} {
 		if !strings.Contains(r.body, want) {

@@ -365,13 +365,35 @@ test('find a failed SCIM request in the log with its body redacted', { skip }, a
   await shot('07-log');
 
   await row.locator('a:has-text("Open")').click();
-  await page.waitForURL(/\/log\/\d+$/);
+  await page.waitForURL(/\/log\/\d+\?path=%2FUsers&status=409$/);
   const req = await page.textContent('#request-body');
   assert.match(req, /jdoe@example\.com/);
   assert.match(req, /\[redacted\]/);
   assert.ok(!(await page.content()).includes(SCIM_PASSWORD), 'the password shows in the log');
   assert.match(await page.textContent('#response-body'), /uniqueness/);
   await shot('08-log-entry');
+  // Back to the list it was opened from, filters and all.
+  await page.click('a:has-text("← Provisioning log (filtered)")');
+  await page.waitForURL(/\/log\?path=%2FUsers&status=409$/);
+  assert.equal(await page.inputValue('input[name=path]'), '/Users');
+  assert.equal(await page.inputValue('select[name=status]'), '409');
+});
+
+test('a narrow screen: no page is wider than the window', { skip }, async () => {
+  // A phone or a half-screen window: wide tables scroll inside their box,
+  // so the header, the navigation and the forms stay on screen.
+  await page.setViewportSize({ width: 400, height: 860 });
+  try {
+    for (const p of ['', 'clients', 'tokens', 'log', 'audit']) {
+      await page.goto(`${base}/admin/t/default/${p}`);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 400, `/admin/t/default/${p} is ${width}px wide in a 400px window`);
+    }
+    await page.goto(`${base}/admin/t/default/log`);
+    await shot('14-narrow-log');
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 860 });
+  }
 });
 
 test('dashboard, audit trail and tenants', { skip }, async () => {
@@ -418,6 +440,12 @@ test('dashboard, audit trail and tenants', { skip }, async () => {
   // Sign out: the session is gone, pages ask to sign in again.
   await page.click('button:has-text("Sign out")');
   await page.waitForURL(/\/admin\/login$/);
-  await page.goto(`${base}/admin/t/default/`);
-  assert.match(page.url(), /\/admin\/login$/);
+  await page.goto(`${base}/admin/t/acme/log?status=error`);
+  assert.match(page.url(), /\/admin\/login\?next=%2Fadmin%2Ft%2Facme%2Flog%3Fstatus%3Derror$/);
+  // Signing in again opens the page that asked for it.
+  await page.fill('input[name=name]', 'alice');
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/admin\/t\/acme\/log\?status=error$/);
+  assert.equal(await page.textContent('h1'), 'Provisioning log · acme');
 });
