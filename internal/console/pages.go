@@ -57,7 +57,7 @@ func (c *Console) parseTemplates() error {
 			}
 			return ""
 		},
-		"dur":  fmtDuration,
+		"dur": fmtDuration,
 		// unq shows a logged query string as it was meant
 		// (filter=userName eq "x"), not percent-encoded.
 		"unq": func(q string) string {
