@@ -350,7 +350,34 @@ type dashboardData struct {
 	Counts       []count
 	Clients      int
 	ActiveTokens int
-	Errors       []store.LogEntry
+	Errors       []errorRow
+}
+
+// errorRow is a failed request on the dashboard with why it failed, so
+// that the reason is read at a glance rather than by opening each entry.
+type errorRow struct {
+	store.LogEntry
+	Why string
+}
+
+// scimReason is a SCIM error response's scimType and detail (RFC 7644
+// §3.12), "" for any other body.
+func scimReason(body []byte) string {
+	var e struct {
+		ScimType string `json:"scimType"`
+		Detail   string `json:"detail"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	why := e.Detail
+	if e.ScimType != "" {
+		why = strings.TrimSuffix(e.ScimType+": "+e.Detail, ": ")
+	}
+	if r := []rune(why); len(r) > 200 {
+		why = string(r[:200]) + "…"
+	}
+	return why
 }
 
 func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
@@ -382,9 +409,19 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 			d.ActiveTokens++
 		}
 	}
-	if d.Errors, err = c.st.QueryLog(ctx, store.LogQuery{Tenant: s.tenant, Status: "error", Limit: 10}); err != nil {
+	errs, err := c.st.QueryLog(ctx, store.LogQuery{Tenant: s.tenant, Status: "error", Limit: 10})
+	if err != nil {
 		c.internal(w, r, err)
 		return
+	}
+	for _, e := range errs {
+		row := errorRow{LogEntry: e}
+		// The list is read without bodies; ten entries are read whole for
+		// their reason. One that was pruned meanwhile just has none.
+		if full, err := c.st.LogEntry(ctx, s.tenant, e.ID); err == nil {
+			row.Why = scimReason(full.ResponseBody)
+		}
+		d.Errors = append(d.Errors, row)
 	}
 	c.show(w, r, s, http.StatusOK, "dashboard", "dashboard", "Dashboard", d, "")
 }

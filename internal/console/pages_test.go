@@ -189,7 +189,8 @@ func TestLogPages(t *testing.T) {
 			RequestBody: []byte(`{"userName":"u` + string(rune('a'+i)) + `","password":"[redacted]"}`), ResponseBody: []byte(`{"status":"409","scimType":"uniqueness"}`)})
 	}
 	entries = append(entries, store.LogEntry{Tenant: "acme", At: now, Method: "GET", Path: "/Groups", Status: 400, Client: "acme-client"},
-		store.LogEntry{Tenant: "default", At: now, Method: "GET", Path: "/Users", Query: "filter=userName%20eq%20%22bjensen%40example.com%22&count=2", Status: 400, Client: "okta"})
+		store.LogEntry{Tenant: "default", At: now, Method: "GET", Path: "/Users", Query: "filter=userName%20eq%20%22bjensen%40example.com%22&count=2", Status: 400, Client: "okta",
+			ResponseBody: []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidFilter","detail":"the filter is not valid: \"bogus\""}`)})
 	if err := e.st.AppendLog(ctx, entries); err != nil {
 		t.Fatal(err)
 	}
@@ -250,9 +251,12 @@ func TestLogPages(t *testing.T) {
 			t.Errorf("entry page lacks %q", want)
 		}
 	}
-	// The dashboard lists the errors.
-	if r := b.get("/admin/t/default/"); !strings.Contains(r.body, ">500<") || !strings.Contains(r.body, ">409<") {
-		t.Fatal("dashboard lacks recent errors")
+	// The dashboard lists the errors, each with its reason from the SCIM
+	// error body.
+	if r := b.get("/admin/t/default/"); !strings.Contains(r.body, ">500<") || !strings.Contains(r.body, ">409<") ||
+		!strings.Contains(r.body, `<td class="detail">uniqueness</td>`) ||
+		!strings.Contains(r.body, `<td class="detail">invalidFilter: the filter is not valid: &#34;bogus&#34;</td>`) {
+		t.Fatalf("dashboard lacks recent errors and their reasons: %.4000s", r.body)
 	}
 	for _, bad := range []string{"0", "-3", "abc", "99999999999999999999", itoa(es[0].ID + 1000)} {
 		wantStatus(t, "entry "+bad, b.get("/admin/t/default/log/"+bad), http.StatusNotFound)
