@@ -3,6 +3,7 @@ package console_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +96,34 @@ func TestTenantSwitchKeepsSection(t *testing.T) {
 		if r := b.get("/admin/switch?tenant=acme&to=" + url.QueryEscape(to)); r.header.Get("Location") != "/admin/t/acme/" {
 			t.Errorf("to=%q: %q", to, r.header.Get("Location"))
 		}
+	}
+}
+
+// TestTimesSayUTC: every column of times says its zone, as the pages show
+// times in UTC whatever the administrator's own zone.
+func TestTimesSayUTC(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("root")
+	// Lists with rows, so that each table is on its page.
+	b.follow(b.post("/admin/t/default/tokens", url.Values{"name": {"okta"}, "scope_read": {"1"}, "expires": {"30d"}}))
+	b.follow(b.post("/admin/t/default/clients", url.Values{"name": {"c"}, "scope_read": {"1"}, "grant_client_credentials": {"1"},
+		"access_ttl": {"15m"}, "refresh_ttl": {"30d"}}))
+	th := regexp.MustCompile(`<th>([^<]*)</th>`)
+	timely := regexp.MustCompile(`(?i)^time\b|created|expires|used|changed`)
+	seen := 0
+	for _, p := range []string{"/admin/tenants", "/admin/t/default/", "/admin/t/default/clients", "/admin/t/default/tokens", "/admin/t/default/log", "/admin/t/default/audit"} {
+		for _, m := range th.FindAllStringSubmatch(b.get(p).body, -1) {
+			if timely.MatchString(m[1]) {
+				seen++
+				if !strings.Contains(m[1], "UTC") {
+					t.Errorf("%s: column %q does not say its zone", p, m[1])
+				}
+			}
+		}
+	}
+	if seen < 6 {
+		t.Fatalf("%d time columns found: the pages' tables are missing", seen)
 	}
 }
