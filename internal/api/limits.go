@@ -65,6 +65,7 @@ func (s *Server) limitRequests(next http.Handler) http.Handler {
 		slots = make(chan struct{}, l.MaxInFlight)
 	}
 	retry := strconv.Itoa(int((l.RetryAfter + time.Second - 1) / time.Second))
+	pool := newWorkers(workerIdle)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if uncapped(r.URL.Path) {
 			next.ServeHTTP(w, r)
@@ -125,7 +126,7 @@ func (s *Server) limitRequests(next http.Handler) http.Handler {
 		// cap counts work, not answers.
 		bw := &bufferedWriter{h: make(http.Header)}
 		done := make(chan any, 1) // the handler's panic, or nil
-		go func() {
+		pool.run(func() {
 			var p any
 			defer func() {
 				bw.mu.Lock()
@@ -137,7 +138,7 @@ func (s *Server) limitRequests(next http.Handler) http.Handler {
 			}()
 			defer func() { p = recover() }()
 			next.ServeHTTP(bw, r)
-		}()
+		})
 		select {
 		case p := <-done:
 			if p != nil {
@@ -235,4 +236,49 @@ func (b *bufferedWriter) copyTo(w http.ResponseWriter) {
 func requestTimedOut(r *http.Request) bool {
 	dl, ok := r.Context().Deadline()
 	return ok && r.Context().Err() != nil && !time.Now().Before(dl)
+}
+
+// workerIdle is how long a handler goroutine waits for the next request
+// before it exits.
+const workerIdle = 10 * time.Second
+
+// workers runs handlers on goroutines that outlive one request. A store
+// call needs a deep stack (SQLite is C translated to Go), and a goroutine
+// started per request began at 8 KiB and grew by copying on every request:
+// 11 % of a userName lookup's CPU (bench/RESULTS.md). A worker keeps its
+// grown stack for the next request; idle workers exit after workerIdle, so
+// a burst leaves nothing behind. How many run at once is bounded by the
+// request slots, not here.
+type workers struct {
+	idle    chan func() // unbuffered: a send succeeds only to a waiting worker
+	timeout time.Duration
+}
+
+func newWorkers(idle time.Duration) *workers {
+	return &workers{idle: make(chan func()), timeout: idle}
+}
+
+// run starts f on an idle worker, or on a new one when none waits. f must
+// not panic (the limiter's handler function recovers).
+func (p *workers) run(f func()) {
+	select {
+	case p.idle <- f:
+	default:
+		go p.loop(f)
+	}
+}
+
+func (p *workers) loop(f func()) {
+	t := time.NewTimer(p.timeout)
+	defer t.Stop()
+	for {
+		f()
+		f = nil // let the request be collected while idle
+		t.Reset(p.timeout)
+		select {
+		case f = <-p.idle:
+		case <-t.C:
+			return
+		}
+	}
 }
