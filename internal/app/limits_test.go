@@ -101,6 +101,26 @@ func TestSlowLoris(t *testing.T) {
 	}
 }
 
+// inHandler waits for the "100 Continue" net/http sends when the handler
+// first reads the body of a request sent with Expect: 100-continue: the
+// request is then in flight. A fixed sleep instead is not enough on a
+// loaded machine under -race, where the server may not even have accepted
+// the connection before the shutdown closes its listener. It returns the
+// reader to read the rest of the connection's answers with.
+func inHandler(t *testing.T, c net.Conn) *bufio.Reader {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(c)
+	line, err := br.ReadString('\n')
+	if err != nil || !strings.Contains(line, " 100 ") {
+		t.Fatalf("waiting for 100 Continue: %q %v", line, err)
+	}
+	if blank, err := br.ReadString('\n'); err != nil || blank != "\r\n" {
+		t.Fatalf("after 100 Continue: %q %v", blank, err)
+	}
+	return br
+}
+
 // TestGracefulShutdown: a request in flight when SIGTERM (context
 // cancellation) arrives still completes; Serve then returns cleanly.
 func TestGracefulShutdown(t *testing.T) {
@@ -111,13 +131,23 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	defer c.Close()
 	body := `{"userName":"draining@example.com"}`
-	fmt.Fprintf(c, "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/scim+json\r\nContent-Length: %d\r\n\r\n%s", r.token, len(body), body[:10])
-	time.Sleep(200 * time.Millisecond) // the handler is now reading the body
+	fmt.Fprintf(c, "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/scim+json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", r.token, len(body))
+	br := inHandler(t, c)
 	r.cancel()
-	time.Sleep(200 * time.Millisecond)
-	fmt.Fprint(c, body[10:])
-	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
+	// The body arrives once the shutdown is under way: the listener is
+	// closed.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		c2, err := net.Dial("tcp", r.addr)
+		if err != nil {
+			break
+		}
+		c2.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the listener was still open 20 s after the shutdown began")
+		}
+	}
+	fmt.Fprint(c, body)
+	line, err := br.ReadString('\n')
 	if err != nil || !strings.Contains(line, "201") {
 		t.Fatalf("in-flight request during shutdown: %q %v", line, err)
 	}
@@ -140,8 +170,8 @@ func TestShutdownCutsStragglers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	fmt.Fprintf(c, "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 100\r\n\r\n{", r.token)
-	time.Sleep(200 * time.Millisecond)
+	fmt.Fprintf(c, "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n", r.token)
+	inHandler(t, c)
 	r.cancel()
 	select {
 	case <-r.done:
