@@ -250,3 +250,76 @@ func TestRefreshTokenAloneThrottled(t *testing.T) {
 		t.Fatalf("after a refill: %d %s", r.status, r.raw)
 	}
 }
+
+// TestRevokeAlone: seed 000's connector holds a refresh token and no
+// secret, so it ends its grant by presenting that token alone at the
+// revocation endpoint (RFC 7009). It works only for a client that allows
+// refresh tokens alone, and revokes the whole chain; every other token
+// presented alone — unknown, malformed, an access token, another client's —
+// gets the same 401 as a request without authentication, and is left alone.
+func TestRevokeAlone(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	revoke := func(tok string) *tokResp {
+		t.Helper()
+		return e.post("/scim/oauth/revoke", form("token", tok, "token_type_hint", "refresh_token"))
+	}
+	id, _ := e.client(oauth.ClientSpec{Name: "beyondinsight", Scopes: []string{auth.ScopeRead, auth.ScopeWrite}, RefreshTokenAlone: true})
+	r0, _, err := e.svc.IssueRefreshToken(ctx, id, "admin:alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.seedRefresh(r0)
+	a1, r1 := r.str("access_token"), r.str("refresh_token")
+	if c := e.scim(a1, "GET", "/Users", nil); c.status != 200 {
+		t.Fatalf("the access token: %d", c.status)
+	}
+
+	// The tokens of a client that must authenticate, and tokens that are no
+	// refresh token of anyone, get one answer.
+	strict, strictSecret := e.client(oauth.ClientSpec{})
+	theirs, _, _ := e.svc.IssueRefreshToken(ctx, strict, "admin:alice")
+	var first *tokResp
+	for _, tc := range []struct{ name, token string }{
+		{"unknown", auth.NewSecret(auth.RefreshPrefix)},
+		{"malformed", "not-a-token"},
+		{"an access token of the client", a1},
+		{"a refresh token of a client that must authenticate", theirs},
+	} {
+		x := revoke(tc.token).wantError(t, 401, "invalid_client")
+		if first == nil {
+			first = x
+		} else if x.raw != first.raw {
+			t.Fatalf("%s: answer %s differs from an unknown token's %s", tc.name, x.raw, first.raw)
+		}
+	}
+	if c := e.scim(a1, "GET", "/Users", nil); c.status != 200 {
+		t.Fatal("an access token presented alone was revoked")
+	}
+	e.token(form("grant_type", "refresh_token", "refresh_token", theirs), strict, strictSecret)
+
+	// The client's own refresh token, alone: the chain ends.
+	if x := revoke(r1); x.status != 200 || x.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("revoke alone: %d %s", x.status, x.raw)
+	}
+	if c := e.scim(a1, "GET", "/Users", nil); c.status != 401 {
+		t.Fatalf("the chain's access token still works: %d", c.status)
+	}
+	e.seedRefresh(r1).wantError(t, 400, "invalid_grant")
+	// Again: nothing left to revoke, still 200 (RFC 7009 §2.2).
+	if x := revoke(r1); x.status != 200 {
+		t.Fatalf("revoking twice: %d %s", x.status, x.raw)
+	}
+	evs := e.auditEvents(store.AuditQuery{Event: "token.revoked", Actor: "client:" + id})
+	if len(evs) != 1 || !strings.Contains(evs[0].Detail, "without client authentication") {
+		t.Fatalf("audit: %+v", evs)
+	}
+	// Turned off, the client's tokens are refused alone like any other.
+	r2, _, _ := e.svc.IssueRefreshToken(ctx, id, "admin:alice")
+	if _, err := e.svc.SetRefreshTokenAlone(ctx, id, false, "admin:alice"); err != nil {
+		t.Fatal(err)
+	}
+	if x := revoke(r2).wantError(t, 401, "invalid_client"); x.raw != first.raw {
+		t.Fatalf("after the setting was turned off: %s", x.raw)
+	}
+}

@@ -93,6 +93,11 @@ var errNotAlone = errf(http.StatusUnauthorized, "invalid_client",
 // token without client authentication.
 const grantRefreshAlone = GrantRefresh + " (without client authentication)"
 
+// revokeAlone names, in the audit trail, a revocation by a refresh token
+// presented without client authentication (seed 000's connector holds no
+// secret, so it can end its own grant only this way).
+const revokeAlone = "revoke (without client authentication)"
+
 func serverError(err error) *tokenError {
 	return &tokenError{status: http.StatusInternalServerError, code: "server_error", desc: "internal server error", cause: err}
 }
@@ -561,58 +566,9 @@ func (s *Service) grantRefresh(ctx context.Context, r *http.Request, src string,
 // parameter, which an unauthenticated client may send (RFC 6749 §3.2.1),
 // must name the token's client.
 func (s *Service) refreshAlone(ctx context.Context, r *http.Request, src string, form url.Values) (*tokenResponse, *tokenError) {
-	rt := form.Get("refresh_token")
-	if rt == "" {
-		return nil, s.refused(ctx, r, src, nil, "", GrantRefresh, errNoClientAuth)
-	}
-	now := s.now()
-	if blocked, wait := s.failures.Check(src, "", "", now); blocked {
-		e := errf(http.StatusTooManyRequests, "slow_down", "too many failed attempts; retry after %s", wait.Round(time.Second))
-		e.retryAfter = wait
-		return nil, e
-	}
-	// The trail says why (an administrator reads it); the answer does not.
-	notAlone := func(t *store.OAuthToken, why string) *tokenError {
-		s.failures.Failed(src, "", "", now)
-		ev := store.AuditEvent{Event: audit.TokenRefused, Outcome: audit.Failure, Source: src, Actor: "unknown client",
-			Detail: fmt.Sprintf("grant=%s error=%s: %s", grantRefreshAlone, errNotAlone.code, why)}
-		if t != nil {
-			ev.Tenant, ev.Actor = t.Tenant, "client:"+t.ClientID
-		}
-		s.audit.Record(ctx, ev)
-		return errNotAlone
-	}
-	if !strings.HasPrefix(rt, auth.RefreshPrefix) || len(rt) > 512 {
-		return nil, notAlone(nil, "not a refresh token")
-	}
-	h := auth.Hash(rt)
-	// The client's setting comes with the token: a second read for a known
-	// token would tell it from an unknown one by the answer's time.
-	t, err := s.st.OAuthToken(ctx, h)
-	if err != nil {
-		if isNotFound(err) {
-			return nil, notAlone(nil, "unknown refresh token")
-		}
-		return nil, serverError(err)
-	}
-	if t.Kind != store.KindRefresh {
-		return nil, notAlone(nil, "not a refresh token")
-	}
-	if !t.ClientRefreshTokenAlone {
-		return nil, notAlone(t, "the client does not allow refresh tokens alone: it must authenticate")
-	}
-	if id := form.Get("client_id"); id != "" && id != t.ClientID {
-		return nil, notAlone(nil, "client_id is not the refresh token's client")
-	}
-	c, err := s.st.Client(ctx, t.ClientID)
-	if err != nil {
-		if isNotFound(err) {
-			return nil, notAlone(nil, "unknown refresh token")
-		}
-		return nil, serverError(err)
-	}
-	if !c.RefreshTokenAlone { // turned off since the token was read
-		return nil, notAlone(t, "the client does not allow refresh tokens alone: it must authenticate")
+	c, t, terr := s.aloneToken(ctx, r, src, form, grantRefreshAlone)
+	if terr != nil {
+		return nil, terr
 	}
 	if !slices.Contains(c.Grants, GrantRefresh) {
 		return nil, s.refused(ctx, r, src, c, "", grantRefreshAlone,
@@ -620,9 +576,74 @@ func (s *Service) refreshAlone(ctx context.Context, r *http.Request, src string,
 	}
 	resp, terr := s.exchangeRefresh(ctx, r, src, c, t, form, grantRefreshAlone)
 	if terr == nil {
-		s.failures.Succeeded(src, c.ID, now)
+		s.failures.Succeeded(src, c.ID, s.now())
 	}
 	return resp, terr
+}
+
+// aloneToken reads the refresh token a request without client
+// authentication presents (form's refresh_token, or token at the
+// revocation endpoint) and returns it with its client when that client
+// allows refresh tokens alone. Anything else is errNotAlone, counted as a
+// failed attempt of the source; what names the request in the audit trail.
+func (s *Service) aloneToken(ctx context.Context, r *http.Request, src string, form url.Values, what string) (*store.OAuthClient, *store.OAuthToken, *tokenError) {
+	rt := form.Get("refresh_token")
+	if what == revokeAlone {
+		rt = form.Get("token")
+	}
+	if rt == "" {
+		return nil, nil, s.refused(ctx, r, src, nil, "", what, errNoClientAuth)
+	}
+	now := s.now()
+	if blocked, wait := s.failures.Check(src, "", "", now); blocked {
+		e := errf(http.StatusTooManyRequests, "slow_down", "too many failed attempts; retry after %s", wait.Round(time.Second))
+		e.retryAfter = wait
+		return nil, nil, e
+	}
+	// The trail says why (an administrator reads it); the answer does not.
+	notAlone := func(t *store.OAuthToken, why string) *tokenError {
+		s.failures.Failed(src, "", "", now)
+		ev := store.AuditEvent{Event: audit.TokenRefused, Outcome: audit.Failure, Source: src, Actor: "unknown client",
+			Detail: fmt.Sprintf("grant=%s error=%s: %s", what, errNotAlone.code, why)}
+		if t != nil {
+			ev.Tenant, ev.Actor = t.Tenant, "client:"+t.ClientID
+		}
+		s.audit.Record(ctx, ev)
+		return errNotAlone
+	}
+	if !strings.HasPrefix(rt, auth.RefreshPrefix) || len(rt) > 512 {
+		return nil, nil, notAlone(nil, "not a refresh token")
+	}
+	h := auth.Hash(rt)
+	// The client's setting comes with the token: a second read for a known
+	// token would tell it from an unknown one by the answer's time.
+	t, err := s.st.OAuthToken(ctx, h)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil, notAlone(nil, "unknown refresh token")
+		}
+		return nil, nil, serverError(err)
+	}
+	if t.Kind != store.KindRefresh {
+		return nil, nil, notAlone(nil, "not a refresh token")
+	}
+	if !t.ClientRefreshTokenAlone {
+		return nil, nil, notAlone(t, "the client does not allow refresh tokens alone: it must authenticate")
+	}
+	if id := form.Get("client_id"); id != "" && id != t.ClientID {
+		return nil, nil, notAlone(nil, "client_id is not the refresh token's client")
+	}
+	c, err := s.st.Client(ctx, t.ClientID)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil, notAlone(nil, "unknown refresh token")
+		}
+		return nil, nil, serverError(err)
+	}
+	if !c.RefreshTokenAlone { // turned off since the token was read
+		return nil, nil, notAlone(t, "the client does not allow refresh tokens alone: it must authenticate")
+	}
+	return c, t, nil
 }
 
 // exchangeRefresh rotates t, a refresh token of c, for a new access and
@@ -695,6 +716,30 @@ func (s *Service) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cred, terr := readCredential(r, form)
+	if terr == errNoClientAuth {
+		// A refresh token of a client allowed refresh tokens alone
+		// revokes its own chain without the client's authentication, as
+		// it is exchanged without it. Anything else gets the one 401 of an
+		// unauthenticated request, whether the token exists or not.
+		c, t, terr := s.aloneToken(ctx, r, src, form, revokeAlone)
+		if terr != nil {
+			s.fail(w, r, terr)
+			return
+		}
+		if t.Revoked == nil {
+			n, err := s.st.RevokeTokenFamily(ctx, t.Family, now.UTC())
+			if err != nil {
+				s.fail(w, r, serverError(err))
+				return
+			}
+			s.audit.Record(ctx, store.AuditEvent{Tenant: c.Tenant, Actor: "client:" + c.ID, Event: audit.TokenRevoked, Object: "family:" + t.Family, Source: src,
+				Detail: fmt.Sprintf("revocation endpoint, refresh token presented without client authentication; %d tokens revoked", n)})
+		}
+		s.failures.Succeeded(src, c.ID, now)
+		noStore(w.Header())
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	if terr != nil {
 		s.fail(w, r, terr)
 		return
