@@ -11,6 +11,7 @@ import (
 
 	"github.com/pamscim/pamscim/internal/app"
 	"github.com/pamscim/pamscim/internal/console"
+	"github.com/pamscim/pamscim/internal/scimerr"
 	"github.com/pamscim/pamscim/internal/store"
 )
 
@@ -54,7 +55,11 @@ tenants and create new ones.`,
 				return err
 			}
 			return withStore(cmd, c, func(st store.Store) error {
-				return console.NewAccounts(st).Create(cmd.Context(), args[0], t, pw, "cli")
+				err := console.NewAccounts(st).Create(cmd.Context(), args[0], t, pw, "cli")
+				if t != "" && errors.Is(err, scimerr.ErrNotFound) {
+					return fmt.Errorf("%w; create it first: pamscim tenant create %s", err, t)
+				}
+				return err
 			})
 		},
 	}

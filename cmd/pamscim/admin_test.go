@@ -50,6 +50,10 @@ func TestAdminCommands(t *testing.T) {
 			}
 		})
 	}
+	// An unknown tenant's error says how to make it.
+	if _, err := runIn(t, "correct horse battery\n", "admin", "create", "bob", "--tenant", "nope", "--data", data); err == nil || !strings.Contains(err.Error(), "pamscim tenant create nope") {
+		t.Fatalf("unknown tenant: %v", err)
+	}
 	out, err := runIn(t, "", "admin", "list", "--data", data)
 	if err != nil || !strings.Contains(out, "alice  (all tenants)") || !strings.Contains(out, "ann") || strings.Contains(out, "argon2") {
 		t.Fatalf("admin list: %q %v", out, err)
