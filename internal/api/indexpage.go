@@ -32,7 +32,7 @@ import (
 // Any other startIndex (a jump, a repeat, a page the cache forgot) is
 // served by OFFSET as before.
 type walks struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	entries map[walkKey]*list.Element
 	lru     *list.List
 	max     int
@@ -74,8 +74,8 @@ func newWalks() *walks {
 // lookup returns the continuation for a page starting after offset rows
 // (nil: use OFFSET) and the total, when it may be reused.
 func (w *walks) lookup(k walkKey, offset int, epoch uint64, now time.Time) (after *store.Key, total int, haveTotal bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	w.mu.RLock()
+	defer w.mu.RUnlock()
 	el := w.entries[k]
 	if el == nil {
 		return nil, 0, false
@@ -131,10 +131,4 @@ func (w *walks) record(k walkKey, end int, last *store.Key, counted bool, total 
 		e.pos[e.next] = walkPos{offset: end, key: *last, at: now}
 		e.next = (e.next + 1) % walkPositions
 	}
-}
-
-func (w *walks) len() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.lru.Len()
 }

@@ -265,15 +265,17 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, rt *schema.Resourc
 	if err != nil {
 		return err
 	}
-	if walk != nil {
+	// A page that holds the whole result (a lookup) starts no walk: it is
+	// not remembered, so lookups do not churn the walks of listings.
+	if walk != nil && (page.HasMore || q.StartIndex > 1) {
 		var last *store.Key
 		if page.HasMore && page.Last != nil {
 			last = page.Last
 		}
 		s.walks.record(*walk, q.StartIndex-1+len(page.Resources), last, !q.NoTotal && haveEpoch, page.Total, epoch, now)
-		if haveCarried {
-			page.Total = carried
-		}
+	}
+	if haveCarried {
+		page.Total = carried
 	}
 	base := s.baseURL(r)
 	if err := s.pamDecorate(r.Context(), base, rt, page.Resources, p); err != nil {
