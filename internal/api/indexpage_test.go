@@ -3,12 +3,15 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/pamscim/pamscim/internal/api"
 	"github.com/pamscim/pamscim/internal/auth"
+	"github.com/pamscim/pamscim/internal/metrics"
+	"github.com/pamscim/pamscim/internal/provlog"
 	"github.com/pamscim/pamscim/internal/schema"
 	"github.com/pamscim/pamscim/internal/store"
 	"github.com/pamscim/pamscim/internal/store/sqlite"
@@ -141,9 +144,24 @@ func TestIndexWalkOffsets(t *testing.T) {
 // but never past a write made through this server, and for at most ten
 // seconds past a write made by another process on the same database (here
 // a second handle on the SQLite file, as the CLI would be).
+//
+// It runs on the server as `pamscim serve` wires it too (metrics, which wrap
+// the store, and the provisioning log): the first version read the write
+// epoch from the wrapped store, found none, and recounted every page there.
 func TestIndexWalkTotal(t *testing.T) {
+	for _, wired := range []bool{false, true} {
+		t.Run(fmt.Sprintf("metrics=%v", wired), func(t *testing.T) { indexWalkTotal(t, wired) })
+	}
+}
+
+func indexWalkTotal(t *testing.T, wired bool) {
 	data := t.TempDir()
-	e := newEnvAt(t, data, api.Config{})
+	var e *env
+	if wired {
+		e = newWiredEnvAt(t, data)
+	} else {
+		e = newEnvAt(t, data, api.Config{})
+	}
 	t0 := time.Now()
 	e.setClock(t0)
 	for i := range 12 {
@@ -178,4 +196,27 @@ func TestIndexWalkTotal(t *testing.T) {
 	if _, total := e.indexPage(e.token, "", 11, 5); total != 14 {
 		t.Fatalf("11 s later: total %d, want 14", total)
 	}
+}
+
+// newWiredEnvAt is newEnvAt with metrics and the provisioning log, as
+// app.Serve wires them (before the listener starts).
+func newWiredEnvAt(t *testing.T, data string) *env {
+	t.Helper()
+	reg := schema.Default()
+	st, err := sqlite.Open(context.Background(), data, reg, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	au := auth.NewService(st)
+	tok, _, err := au.CreateToken(context.Background(), store.DefaultTenant, "test", []string{auth.ScopeRead, auth.ScopeWrite}, 0, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := api.New(reg, st, au, api.Config{}, nil)
+	s.UseMetrics(metrics.New(metrics.Build{Version: "v-test"}))
+	rec := provlog.New(st, reg, provlog.Options{FlushEvery: 10 * time.Millisecond})
+	s.UseProvLog(rec)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { srv.Close(); _ = rec.Close(context.Background()); st.Close() })
+	return &env{t: t, srv: srv, st: st, au: au, token: tok, base: srv.URL + "/scim/v2", api: s}
 }

@@ -250,8 +250,8 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, rt *schema.Resourc
 		walk = &walkKey{tenant: pr.Tenant, credential: pr.TokenName, rtype: rt.Name, filter: sr.Filter, sortBy: strings.ToLower(sr.SortBy), desc: q.Descending}
 		// Read before the count, so that a write committing meanwhile
 		// leaves the count recorded under an epoch that has already moved.
-		if we, ok := s.store.(store.WriteEpoch); ok {
-			epoch, haveEpoch = we.WriteEpoch(), true
+		if s.epoch != nil {
+			epoch, haveEpoch = s.epoch.WriteEpoch(), true
 		}
 		after, total, ok := s.walks.lookup(*walk, q.StartIndex-1, epoch, now)
 		if after != nil && q.Count > 0 {

@@ -68,6 +68,9 @@ type Server struct {
 	walks   *walks   // index paging's continuations (indexpage.go)
 	sec     security // authz.go
 	obs     observer // provisioning log and metrics (logrecord.go)
+	// epoch is the store's write count, taken from the store given to New:
+	// UseMetrics wraps the store in a type that does not have it.
+	epoch store.WriteEpoch
 }
 
 // New returns a server.
@@ -101,6 +104,7 @@ func New(reg *schema.Registry, st store.Store, au *auth.Service, cfg Config, log
 	s := &Server{reg: reg, store: st, auth: au, cfg: cfg, log: log, now: time.Now, mux: http.NewServeMux()}
 	s.cursors = &cursors{st: st}
 	s.walks = newWalks()
+	s.epoch, _ = st.(store.WriteEpoch)
 	s.routes()
 	return s
 }
