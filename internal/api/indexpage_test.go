@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
@@ -199,24 +198,16 @@ func indexWalkTotal(t *testing.T, wired bool) {
 }
 
 // newWiredEnvAt is newEnvAt with metrics and the provisioning log, as
-// app.Serve wires them (before the listener starts).
+// app.Serve wires them.
 func newWiredEnvAt(t *testing.T, data string) *env {
 	t.Helper()
-	reg := schema.Default()
-	st, err := sqlite.Open(context.Background(), data, reg, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	au := auth.NewService(st)
-	tok, _, err := au.CreateToken(context.Background(), store.DefaultTenant, "test", []string{auth.ScopeRead, auth.ScopeWrite}, 0, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := api.New(reg, st, au, api.Config{}, nil)
-	s.UseMetrics(metrics.New(metrics.Build{Version: "v-test"}))
-	rec := provlog.New(st, reg, provlog.Options{FlushEvery: 10 * time.Millisecond})
-	s.UseProvLog(rec)
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { srv.Close(); _ = rec.Close(context.Background()); st.Close() })
-	return &env{t: t, srv: srv, st: st, au: au, token: tok, base: srv.URL + "/scim/v2", api: s}
+	var rec *provlog.Recorder
+	e := newEnvAt(t, data, api.Config{}, func(s *api.Server, st store.Store) {
+		s.UseMetrics(metrics.New(metrics.Build{Version: "v-test"}))
+		rec = provlog.New(st, schema.Default(), provlog.Options{FlushEvery: 10 * time.Millisecond})
+		s.UseProvLog(rec)
+	})
+	// Before newEnvAt's cleanup closes the store (cleanups run last first).
+	t.Cleanup(func() { _ = rec.Close(context.Background()) })
+	return e
 }

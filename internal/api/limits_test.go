@@ -43,8 +43,9 @@ func (e *env) slowPost(userName string) (*io.PipeWriter, <-chan *http.Response) 
 	return pw, out
 }
 
-// newEnvAt is newEnv over a data directory the test knows.
-func newEnvAt(t *testing.T, data string, cfg api.Config) *env {
+// newEnvAt is newEnv over a data directory the test knows; setup runs on
+// the server before it listens.
+func newEnvAt(t *testing.T, data string, cfg api.Config, setup ...func(*api.Server, store.Store)) *env {
 	t.Helper()
 	reg := schema.Default()
 	st, err := sqlite.Open(context.Background(), data, reg, sqlite.Options{})
@@ -57,6 +58,9 @@ func newEnvAt(t *testing.T, data string, cfg api.Config) *env {
 		t.Fatal(err)
 	}
 	s := api.New(reg, st, au, cfg, nil)
+	for _, f := range setup {
+		f(s, st)
+	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { srv.Close(); st.Close() })
 	return &env{t: t, srv: srv, st: st, au: au, token: tok, base: srv.URL + "/scim/v2", api: s}
