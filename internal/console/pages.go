@@ -415,13 +415,9 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	for _, e := range errs {
-		row := errorRow{LogEntry: e}
-		// The list is read without bodies; ten entries are read whole for
-		// their reason. One that was pruned meanwhile just has none.
-		if full, err := c.st.LogEntry(ctx, s.tenant, e.ID); err == nil {
-			row.Why = scimReason(full.ResponseBody)
-		}
-		d.Errors = append(d.Errors, row)
+		// QueryLog gives the bodies with the entries (a block is read
+		// once for all of its entries): the reason is in the response.
+		d.Errors = append(d.Errors, errorRow{LogEntry: e, Why: scimReason(e.ResponseBody)})
 	}
 	c.show(w, r, s, http.StatusOK, "dashboard", "dashboard", "Dashboard", d, "")
 }
