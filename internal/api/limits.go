@@ -252,6 +252,7 @@ const workerIdle = 10 * time.Second
 type workers struct {
 	idle    chan func() // unbuffered: a send succeeds only to a waiting worker
 	timeout time.Duration
+	spawned atomic.Int64 // goroutines started: far fewer than requests when reused
 }
 
 func newWorkers(idle time.Duration) *workers {
@@ -264,6 +265,7 @@ func (p *workers) run(f func()) {
 	select {
 	case p.idle <- f:
 	default:
+		p.spawned.Add(1)
 		go p.loop(f)
 	}
 }
