@@ -24,6 +24,8 @@ func projectionOf(rt *schema.ResourceType, attrs, excluded []string) (*schema.Pr
 	if len(attrs) > 0 && len(excluded) > 0 {
 		return nil, scimerr.New(scimerr.InvalidValue, "attributes and excludedAttributes cannot be used together")
 	}
+	// Unambiguous: every list, from the URL or a SearchRequest, was split
+	// on commas (splitList), so no name holds one.
 	k := projKey{rt: rt, attrs: strings.Join(attrs, ","), excluded: strings.Join(excluded, ",")}
 	if p, ok := projections.Load(k); ok {
 		return p.(*schema.Projection), nil
