@@ -566,7 +566,7 @@ func (s *Service) grantRefresh(ctx context.Context, r *http.Request, src string,
 // parameter, which an unauthenticated client may send (RFC 6749 §3.2.1),
 // must name the token's client.
 func (s *Service) refreshAlone(ctx context.Context, r *http.Request, src string, form url.Values) (*tokenResponse, *tokenError) {
-	c, t, terr := s.aloneToken(ctx, r, src, form, grantRefreshAlone)
+	c, t, terr := s.aloneToken(ctx, r, src, form.Get("refresh_token"), form, grantRefreshAlone)
 	if terr != nil {
 		return nil, terr
 	}
@@ -581,16 +581,12 @@ func (s *Service) refreshAlone(ctx context.Context, r *http.Request, src string,
 	return resp, terr
 }
 
-// aloneToken reads the refresh token a request without client
-// authentication presents (form's refresh_token, or token at the
-// revocation endpoint) and returns it with its client when that client
+// aloneToken reads rt, the refresh token a request without client
+// authentication presents (refresh_token at the token endpoint, token at
+// the revocation endpoint), and returns it with its client when that client
 // allows refresh tokens alone. Anything else is errNotAlone, counted as a
 // failed attempt of the source; what names the request in the audit trail.
-func (s *Service) aloneToken(ctx context.Context, r *http.Request, src string, form url.Values, what string) (*store.OAuthClient, *store.OAuthToken, *tokenError) {
-	rt := form.Get("refresh_token")
-	if what == revokeAlone {
-		rt = form.Get("token")
-	}
+func (s *Service) aloneToken(ctx context.Context, r *http.Request, src, rt string, form url.Values, what string) (*store.OAuthClient, *store.OAuthToken, *tokenError) {
 	if rt == "" {
 		return nil, nil, s.refused(ctx, r, src, nil, "", what, errNoClientAuth)
 	}
@@ -721,7 +717,7 @@ func (s *Service) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		// revokes its own chain without the client's authentication, as
 		// it is exchanged without it. Anything else gets the one 401 of an
 		// unauthenticated request, whether the token exists or not.
-		c, t, terr := s.aloneToken(ctx, r, src, form, revokeAlone)
+		c, t, terr := s.aloneToken(ctx, r, src, form.Get("token"), form, revokeAlone)
 		if terr != nil {
 			s.fail(w, r, terr)
 			return
